@@ -71,7 +71,7 @@ def test_direction_matches_astropy_cartesian(seed):
     # astropy's AltAz cartesian is (North, East, up): our ground frame has y West
     north, east, up = SkyCoord(alt=alt * u.deg, az=az * u.deg, frame=AltAz()).cartesian.xyz.value
     np.testing.assert_allclose(c.altaz_to_direction(alt, az), np.stack([north, -east, up], -1),
-                               rtol=0, atol=1e-15)
+                               rtol=0, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)

@@ -148,4 +148,4 @@ def test_direction_vectors(seed):
     alt = rng.uniform(-90.0, 90.0, N_POINTS)
     az = rng.uniform(-10.0, 370.0, N_POINTS)
     expected = altaz_to_righthanded_cartesian(alt * u.deg, az * u.deg)
-    np.testing.assert_allclose(c.altaz_to_direction(alt, az), expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(c.altaz_to_direction(alt, az), expected, rtol=0, atol=1e-12)

@@ -32,6 +32,9 @@ class OpticsDescription:
         Focal length including coma aberration, m; NaN where not known.
     psf_sigma_deg : float
         Width (Gaussian sigma) of the optical point-spread function on axis, deg.
+    focal_length_choice : {"effective", "equivalent"}
+        Which focal length `focal_length_m` returns; ``"effective"`` falls back to the
+        equivalent focal length where the effective one is not known.
     """
 
     name: str
@@ -43,16 +46,21 @@ class OpticsDescription:
     equivalent_focal_length_m: float
     effective_focal_length_m: float = float("nan")
     psf_sigma_deg: float = float("nan")
+    focal_length_choice: str = "effective"
 
     def __post_init__(self):
         if not self.equivalent_focal_length_m > 0:
             raise InstrumentError(f"optics {self.name!r}: equivalent focal length must be positive")
         if not self.mirror_area_m2 > 0:
             raise InstrumentError(f"optics {self.name!r}: mirror area must be positive")
+        if self.focal_length_choice not in ("effective", "equivalent"):
+            raise InstrumentError(f"optics {self.name!r}: focal_length_choice must be 'effective' or "
+                                  f"'equivalent', got {self.focal_length_choice!r}")
 
     @property
     def focal_length_m(self):
-        """Focal length for image analysis, m: effective if known, else equivalent."""
-        if np.isfinite(self.effective_focal_length_m) and self.effective_focal_length_m > 0:
+        """Focal length for image analysis, m: effective if chosen and known, else equivalent."""
+        effective = self.effective_focal_length_m
+        if self.focal_length_choice == "effective" and np.isfinite(effective) and effective > 0:
             return float(self.effective_focal_length_m)
         return float(self.equivalent_focal_length_m)

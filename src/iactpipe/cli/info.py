@@ -1,0 +1,37 @@
+"""``iactpipe info FILE``: what a data file holds (levels, telescopes, events, provenance)."""
+import json
+import sys
+
+from ._common import command_parser, run_command, run_main
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser():
+    parser = command_parser(
+        "info",
+        "Summarise an iactpipe/ctapipe HDF5 data file: data levels present, telescopes and\n"
+        "their cameras, events per table, simulation runs, and provenance (software version,\n"
+        "creation time, seed, input files).",
+        epilog="examples:\n  iactpipe info results/dl1/gamma/run_000001.dl1.h5\n  iactpipe info run.h5 --json",
+    )
+    parser.add_argument("file", help="HDF5 data file")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return parser
+
+
+@run_command("info")
+def run(args):
+    from ..io.info import describe_file, format_info
+
+    info = describe_file(args.file)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+    else:
+        print(format_info(info))
+    return 0
+
+
+def main(argv=None):
+    """Run ``iactpipe info``; returns the exit code."""
+    return run_main(build_parser(), argv, run)
