@@ -49,7 +49,7 @@ def test_ctapipe_paths_and_column_names():
     assert dm.DL2_SUBARRAY_ENERGY.path(algorithm="LGBM") == "/dl2/event/subarray/energy/LGBM"
     assert (dm.DL2_TELESCOPE_IMPACT.path(algorithm="HillasReconstructor", tel_id=3)
             == "/dl2/event/telescope/impact/HillasReconstructor/tel_003")
-    assert dm.CAMERA_GEOMETRY.path(camera_name="LSTCam") == "/configuration/instrument/telescope/camera/geometry_LSTCam"
+    assert dm.CAMERA_GEOMETRY.path(camera_index=0) == "/configuration/instrument/telescope/camera/geometry_0"
     names = dm.DL1_PARAMETERS.column_names
     for name in ("hillas_intensity", "hillas_length", "timing_slope", "leakage_intensity_width_2",
                  "concentration_cog", "morphology_n_islands", "intensity_std", "peak_time_mean", "core_psi"):

@@ -27,8 +27,8 @@ def _path_keys(schema):
         keys["tel_id"] = 1
     if "algorithm" in schema.path_keys:
         keys["algorithm"] = "TestAlgo"
-    if "camera_name" in schema.path_keys:
-        keys["camera_name"] = "ToyCam"
+    if "camera_index" in schema.path_keys:
+        keys["camera_index"] = 0
     return keys
 
 

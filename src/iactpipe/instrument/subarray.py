@@ -1,12 +1,75 @@
 """A subarray: which telescopes stand where, and of which type."""
-from dataclasses import dataclass
+import numbers
+from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 
 from ..errors import InstrumentError
 from .telescope import TelescopeDescription
 
-__all__ = ["ReferenceLocation", "SubarrayDescription"]
+__all__ = ["ReferenceLocation", "SubarrayDescription", "same_description", "distinct_descriptions"]
+
+
+def _same_array(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def same_description(a, b):
+    """True if two instrument descriptions are the same object or have equal content.
+
+    Content equality compares every dataclass field (names included), recursively:
+    arrays element-wise, floats with NaN equal to NaN, tuples item by item. Works for
+    `OpticsDescription`, `CameraGeometry`, `CameraReadout`, `TelescopeDescription` and
+    tuples of them. Telescopes or cameras that merely share a name are *not* the same.
+    """
+    if a is b:
+        return True
+    if is_dataclass(a) and not isinstance(a, type):
+        if type(a) is not type(b):
+            return False
+        return all(same_description(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
+                and all(same_description(x, y) for x, y in zip(a, b)))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return _same_array(a, b)
+    if isinstance(a, numbers.Real) and isinstance(b, numbers.Real) and not isinstance(a, bool):
+        return bool(a == b or (np.isnan(a) and np.isnan(b)))
+    return bool(a == b)
+
+
+def distinct_descriptions(items):
+    """Distinct items (by identity, then `same_description`) in order of first appearance.
+
+    Parameters
+    ----------
+    items : iterable
+        Descriptions (or tuples of descriptions).
+
+    Returns
+    -------
+    distinct : list
+        The first item of each group of equal items.
+    index : list of int
+        For each input item, the position of its group in ``distinct``.
+    """
+    distinct, index, by_id = [], [], {}
+    for item in items:
+        # by_id keeps each item alive, so an id is never reused by another object meanwhile
+        found = by_id.get(id(item), (None, None))[1]
+        if found is None:
+            found = next((i for i, known in enumerate(distinct) if same_description(known, item)), None)
+            if found is None:
+                found = len(distinct)
+                distinct.append(item)
+            by_id[id(item)] = (item, found)
+        index.append(found)
+    return distinct, index
 
 
 @dataclass(frozen=True)
@@ -101,22 +164,31 @@ class SubarrayDescription:
 
     @property
     def telescope_types(self):
-        """Distinct telescope descriptions, in order of first appearance (by object identity or name)."""
-        seen = {}
-        for tel in self.telescopes:
-            seen.setdefault(tel.name, tel)
-        return tuple(seen.values())
+        """Distinct telescope descriptions, in order of first appearance.
+
+        Telescopes are the same type if they share one `TelescopeDescription` object or
+        their descriptions are equal in content (name, class, optics, camera geometry and
+        readout; see `same_description`). Descriptions are *not* merged by name: in prod6,
+        LST-1 and LST-2..4 are both ``LST_LST_LSTCam`` but differ in optics and reference
+        pulse, so they are two entries here.
+        """
+        return tuple(distinct_descriptions(self.telescopes)[0])
 
     @property
     def camera_types(self):
-        """Distinct camera geometries by name, in order of first appearance."""
-        seen = {}
-        for tel in self.telescopes:
-            seen.setdefault(tel.camera.name, tel.camera)
-        return tuple(seen.values())
+        """Distinct camera geometries, in order of first appearance.
+
+        Geometries are the same if they are one object or equal in content (see
+        `same_description`); two different geometries with the same name are two entries.
+        """
+        return tuple(distinct_descriptions(tel.camera for tel in self.telescopes)[0])
 
     def tel_ids_of_type(self, type_name):
-        """Telescope ids whose telescope description is named ``type_name``."""
+        """Telescope ids whose telescope description is named ``type_name``.
+
+        Selects by name, so all descriptions sharing that name (e.g. LST-1 and LST-2..4 of
+        prod6, distinct in `telescope_types`) are included.
+        """
         return np.array([tid for tid, tel in zip(self.tel_ids, self.telescopes) if tel.name == type_name],
                         dtype=np.int16)
 

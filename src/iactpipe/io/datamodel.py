@@ -16,8 +16,11 @@ differences from ctapipe are stated in the column descriptions:
   instrument and run descriptions round-trip exactly;
 * ``timing_*`` and ``peak_time_*`` carry their time unit (ns), so ``timing_slope`` is
   in ns/deg where ctapipe labels it deg^-1;
-* camera geometry/readout tables are named after the camera (``geometry_<camera_name>``)
-  instead of ctapipe's running index.
+* the optics table has two extra columns (``psf_sigma``, ``focal_length_choice``).
+
+The instrument tables are ctapipe's: camera tables are numbered (``geometry_<i>``, with
+the path key ``{camera_index}`` holding the layout's ``camera_index`` ``i``), and ctapipe's
+``SubarrayDescription.from_hdf`` reads them.
 
 Units are strings astropy can parse, except the labels in `LABEL_UNITS` (photo-electrons
 and ADC counts), which astropy has no unit for: such columns are plain numbers whose
@@ -124,7 +127,7 @@ SHAPE_PLACEHOLDERS = MappingProxyType({
 })
 
 _COLUMN_KINDS = ("plain", "time")
-_PATH_KEYS = ("tel", "algorithm", "camera_name")
+_PATH_KEYS = ("tel", "algorithm", "camera_index")
 
 
 # ----------------------------------------------------------------------------- schema types
@@ -208,7 +211,7 @@ class TableSchema:
         Short key of the schema, e.g. ``"dl1_parameters"``.
     path_template : str
         Path inside the file; may contain ``{tel}`` (replaced by ``tel_NNN``),
-        ``{algorithm}`` and ``{camera_name}``.
+        ``{algorithm}`` and ``{camera_index}``.
     columns : tuple of Column
         Columns in storage order.
     index_columns : tuple of str
@@ -253,7 +256,7 @@ class TableSchema:
 
     @property
     def path_keys(self):
-        """Keys needed to build a concrete path (subset of ``tel``, ``algorithm``, ``camera_name``)."""
+        """Keys needed to build a concrete path (subset of ``tel``, ``algorithm``, ``camera_index``)."""
         return tuple(re.findall(r"{(\w+)}", self.path_template))
 
     @property
@@ -277,7 +280,7 @@ class TableSchema:
                 return column
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
-    def path(self, tel_id=None, algorithm=None, camera_name=None):
+    def path(self, tel_id=None, algorithm=None, camera_index=None):
         """Concrete path of a table of this schema.
 
         Parameters
@@ -286,16 +289,17 @@ class TableSchema:
             Telescope id, required for per-telescope tables.
         algorithm : str, optional
             Reconstruction algorithm name, required for DL2 tables.
-        camera_name : str, optional
-            Camera name, required for camera geometry/readout tables.
+        camera_index : int or str, optional
+            Index of the camera in the layout's ``camera_index`` column, required for
+            camera geometry/readout tables.
         """
         values = {"tel": None if tel_id is None else tel_table_name(tel_id),
-                  "algorithm": algorithm, "camera_name": camera_name}
+                  "algorithm": algorithm, "camera_index": camera_index}
         needed = self.path_keys
         missing = [("tel_id" if k == "tel" else k) for k in needed if values[k] is None]
         if missing:
             raise ValueError(f"table {self.name!r} ({self.path_template}) needs {', '.join(missing)}")
-        for key in ("algorithm", "camera_name"):
+        for key in ("algorithm", "camera_index"):
             if key in needed and not re.fullmatch(r"[A-Za-z0-9_.\-]+", str(values[key])):
                 raise ValueError(f"{key} {values[key]!r} is not usable in an HDF5 path")
         return self.path_template.format(**{k: values[k] for k in needed})
@@ -395,8 +399,8 @@ _TEL_KEYS = ("obs_id", "event_id", "tel_id")
 SUBARRAY_LAYOUT_PATH = "/configuration/instrument/subarray/layout"
 OPTICS_PATH = "/configuration/instrument/telescope/optics"
 CAMERA_GROUP = "/configuration/instrument/telescope/camera"
-CAMERA_GEOMETRY_PATH = CAMERA_GROUP + "/geometry_{camera_name}"
-CAMERA_READOUT_PATH = CAMERA_GROUP + "/readout_{camera_name}"
+CAMERA_GEOMETRY_PATH = CAMERA_GROUP + "/geometry_{camera_index}"
+CAMERA_READOUT_PATH = CAMERA_GROUP + "/readout_{camera_index}"
 SIMULATION_RUN_PATH = "/configuration/simulation/run"
 TELESCOPE_POINTING_PATH = "/configuration/telescope/pointing/{tel}"
 SHOWER_DISTRIBUTION_PATH = "/simulation/service/shower_distribution"
@@ -425,24 +429,27 @@ SUBARRAY_LAYOUT = TableSchema(
     columns=(
         Column("tel_id", "int16", None, "Telescope id"),
         Column("name", "S64", None, "Telescope type name (e.g. LST_LST_LSTCam)"),
-        Column("type", "S8", None, "Telescope size class: LST, MST, SST or SCT"),
+        Column("type", "S8", None, "Telescope class: LST, MST, SST or SCT (ctapipe writes the size type here)"),
         Column("pos_x", "float64", "m", "Ground position towards North"),
         Column("pos_y", "float64", "m", "Ground position towards West"),
         Column("pos_z", "float64", "m", "Ground position, up, relative to the reference height"),
         Column("camera_name", "S64", None, "Camera name"),
         Column("optics_name", "S64", None, "Optics name"),
-        Column("camera_index", "int64", None, "Row of the camera among the distinct cameras (ctapipe compatibility)"),
+        Column("camera_index", "int64", None,
+               "Number i of the camera tables geometry_<i>/readout_<i> of this telescope"),
         Column("optics_index", "int64", None, "Row of the optics in the optics table"),
-        Column("tel_description", "S128", None, "'<type>_<optics>_<camera>' description string"),
+        Column("tel_description", "S128", None, "'<size_type>_<optics>_<camera>' (ctapipe's description string)"),
     ),
     index_columns=("tel_id",),
-    description="Telescopes of the subarray and their ground positions (ctapipe GroundFrame: x North, y West, z up).",
+    description=("Telescopes of the subarray and their ground positions (ctapipe GroundFrame: x North, y West, "
+                 "z up). Same layout as ctapipe's SubarrayDescription.to_hdf, which from_hdf reads."),
     data_level="configuration",
     expected_rows=100,
     attributes=(
         ("name", "subarray name"),
         ("reference_lon_deg, reference_lat_deg, reference_height_m", "geodetic origin of the ground frame"),
         ("reference_itrs_x/y/z", "same origin as geocentric ITRS coordinates, m (ctapipe convention)"),
+        ("SUBARRAY", "subarray name (ctapipe convention)"),
         ("TAB_VER", "layout table version understood by ctapipe"),
     ),
 )
@@ -452,8 +459,10 @@ OPTICS = TableSchema(
     path_template=OPTICS_PATH,
     columns=(
         Column("optics_name", "S64", None, "Optics name"),
-        Column("size_type", "S8", None, "Size class: LST, MST, SST or SCT"),
-        Column("reflector_shape", "S32", None, "parabolic, hybrid, davies-cotton, schwarzschild-couder"),
+        Column("size_type", "S8", None, "Size class (ctapipe SizeType): LST, MST, SST or UNKNOWN"),
+        Column("reflector_shape", "S32", None,
+               "ctapipe ReflectorShape name: PARABOLIC, HYBRID, DAVIES_COTTON, SCHWARZSCHILD_COUDER or UNKNOWN "
+               "(OpticsDescription: parabolic, hybrid, davies-cotton, schwarzschild-couder, unknown)"),
         Column("mirror_area", "float64", "m2", "Total reflecting area"),
         Column("n_mirrors", "int64", None, "Number of mirror surfaces (1 or 2)"),
         Column("n_mirror_tiles", "int64", None, "Number of mirror facets"),
@@ -464,8 +473,9 @@ OPTICS = TableSchema(
         Column("focal_length_choice", "S16", None,
                "Focal length used for image analysis: effective or equivalent (iactpipe addition)"),
     ),
-    index_columns=("optics_name",),
-    description="One row per distinct optics; the layout's optics_index points here.",
+    index_columns=(),
+    description=("One row per distinct optics (distinct by content, not by name, so optics_name may repeat); "
+                 "rows are addressed by position, the layout's optics_index."),
     data_level="configuration",
     expected_rows=10,
 )
@@ -480,7 +490,9 @@ CAMERA_GEOMETRY = TableSchema(
         Column("pix_area", "float64", "m2", "Light-sensitive pixel area"),
     ),
     index_columns=("pix_id",),
-    description="Pixel layout of one camera, one row per pixel.",
+    description=("Pixel layout of one distinct camera, one row per pixel. The path key {camera_index} holds "
+                 "the camera index i of the layout's camera_index column (as in ctapipe): cameras are "
+                 "numbered 0, 1, ... in order of first appearance and told apart by content, not by name."),
     data_level="configuration",
     expected_rows=2000,
     attributes=(
@@ -513,12 +525,13 @@ def camera_readout_schema(n_channels):
             Column("reference_pulse_sample_time", "float64", "ns", "Time of each reference-pulse point"),
         ),
         index_columns=(),
-        description=("Digitiser description of one camera and its reference pulse shapes; one "
-                     "reference_pulse_shape_channel<i> column per gain channel (shown for 2 channels)."),
+        description=("Digitiser description of one distinct camera and its reference pulse shapes; one "
+                     "reference_pulse_shape_channel<i> column per gain channel (shown for 2 channels). "
+                     "The path key {camera_index} holds the layout's camera_index, as for camera_geometry."),
         data_level="configuration",
         expected_rows=2000,
         attributes=(
-            ("CAM_ID", "camera name"),
+            ("CAM_ID", "readout (camera) name"),
             ("SAMPFREQ", "sampling rate, GHz"),
             ("NSAMPLES", "samples per waveform"),
             ("NCHAN", "gain channels"),
@@ -943,7 +956,7 @@ def _template_regex(template):
     pattern = re.escape(template)
     pattern = pattern.replace(re.escape("{tel}"), r"(?P<tel>tel_\d{3,})")
     pattern = pattern.replace(re.escape("{algorithm}"), r"(?P<algorithm>[^/]+)")
-    pattern = pattern.replace(re.escape("{camera_name}"), r"(?P<camera_name>[^/]+)")
+    pattern = pattern.replace(re.escape("{camera_index}"), r"(?P<camera_index>[^/]+)")
     return re.compile(pattern + "$")
 
 
@@ -961,7 +974,7 @@ def match_path(path):
     Returns
     -------
     (TableSchema, dict) or None
-        The schema and the path keys (``tel_id``, ``algorithm``, ``camera_name``) found
+        The schema and the path keys (``tel_id``, ``algorithm``, ``camera_index``) found
         in the path; None if no schema matches.
     """
     for schema, regex in _PATH_PATTERNS:

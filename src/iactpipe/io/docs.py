@@ -29,8 +29,9 @@ Every HDF5 file written by iactpipe follows this layout. It is generated from
   nanoseconds since 1970-01-01 00:00:00 TAI.
 * All angles are in degrees. Differences from ctapipe: degrees instead of radians for the
   simulation pointing range, geomagnetic angles and telescope pointing; `timing_slope` in
-  ns/deg (ctapipe: deg^-1); camera tables named after the camera (`geometry_<camera_name>`)
-  instead of a running index; float64 for all floating-point configuration values.
+  ns/deg (ctapipe: deg^-1); float64 for all floating-point configuration values. The
+  instrument tables are ctapipe's (numbered camera tables `geometry_<i>`/`readout_<i>`),
+  so ctapipe's `SubarrayDescription.from_hdf` reads them.
 * Array cells have shapes given by placeholders, fixed per table when it is created:
 """
 
@@ -85,7 +86,7 @@ def render_data_model_markdown():
     lines = [f"# iactpipe HDF5 data model (version {dm.DATA_MODEL_VERSION})", "", _INTRO]
     lines += [f"  * `{name}`: {meaning}" for name, meaning in dm.SHAPE_PLACEHOLDERS.items()]
     lines += ["* Path keys: `{tel}` is `tel_NNN`, `{algorithm}` the reconstruction algorithm name "
-              "(also the prefix of its columns), `{camera_name}` the camera name.", ""]
+              "(also the prefix of its columns), `{camera_index}` the camera's index in the layout's `camera_index` column.", ""]
     lines += ["## Tables", ""]
     lines += ["| schema | path | level |", "|---|---|---|"]
     lines += [f"| [`{s.name}`](#{s.name}) | `{s.path_template}` | {s.data_level} |" for s in dm.SCHEMAS.values()]

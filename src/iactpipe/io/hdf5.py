@@ -571,7 +571,7 @@ class HDF5Writer:
         write_provenance(self._h5file, provenance, products)
 
     # -- tables
-    def table(self, schema, *, tel_id=None, algorithm=None, camera_name=None, dims=None,
+    def table(self, schema, *, tel_id=None, algorithm=None, camera_index=None, dims=None,
               expected_rows=None, attrs=None):
         """The `TableAppender` of one concrete table (created on first request).
 
@@ -579,7 +579,7 @@ class HDF5Writer:
         ----------
         schema : TableSchema or str
             Schema (or its name in `~iactpipe.io.datamodel.SCHEMAS`).
-        tel_id, algorithm, camera_name : optional
+        tel_id, algorithm, camera_index : optional
             Path keys the schema needs (see `TableSchema.path`).
         dims : dict, optional
             Values for shape placeholders; missing ones are inferred from the first batch.
@@ -589,7 +589,7 @@ class HDF5Writer:
             Extra table attributes.
         """
         schema = dm.get_schema(schema) if isinstance(schema, str) else schema
-        path = schema.path(tel_id=tel_id, algorithm=algorithm, camera_name=camera_name)
+        path = schema.path(tel_id=tel_id, algorithm=algorithm, camera_index=camera_index)
         appender = self._appenders.get(path)
         if appender is not None and appender.schema.name != schema.name:
             raise SchemaError(f"table {path} is already open with schema {appender.schema.name!r}")
@@ -601,9 +601,9 @@ class HDF5Writer:
             self._appenders[path] = appender
         return appender
 
-    def append(self, schema, data, *, tel_id=None, algorithm=None, camera_name=None, dims=None):
+    def append(self, schema, data, *, tel_id=None, algorithm=None, camera_index=None, dims=None):
         """Append a batch to a table (see `TableAppender.append`); returns rows written."""
-        appender = self.table(schema, tel_id=tel_id, algorithm=algorithm, camera_name=camera_name, dims=dims)
+        appender = self.table(schema, tel_id=tel_id, algorithm=algorithm, camera_index=camera_index, dims=dims)
         return appender.append(data)
 
 

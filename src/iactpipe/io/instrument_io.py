@@ -1,20 +1,27 @@
-"""Instrument description (`SubarrayDescription`) to and from HDF5.
+"""Instrument description (`SubarrayDescription`) to and from HDF5, in ctapipe's layout.
 
 Tables (see `iactpipe.io.datamodel`):
 
-* ``/configuration/instrument/subarray/layout``: one row per telescope; attributes
-  ``name``, the reference location as ``reference_lon_deg``, ``reference_lat_deg``,
-  ``reference_height_m`` (exact) and as geocentric ``reference_itrs_x/y/z`` in m
-  (WGS84, what ctapipe reads);
+* ``/configuration/instrument/subarray/layout``: one row per telescope, with
+  ``camera_index`` (number of its camera tables) and ``optics_index`` (row of the optics
+  table); attributes ``name``/``SUBARRAY``, the reference location as
+  ``reference_lon_deg``, ``reference_lat_deg``, ``reference_height_m`` (exact) and as
+  geocentric ``reference_itrs_x/y/z`` in m (WGS84, what ctapipe reads);
 * ``/configuration/instrument/telescope/optics``: one row per distinct optics;
-* ``/configuration/instrument/telescope/camera/geometry_<camera_name>``: one row per
-  pixel; attributes ``CAM_ID``, ``PIX_TYPE``, ``PIX_ROT`` (deg), ``CAM_ROT`` (deg);
-* ``/configuration/instrument/telescope/camera/readout_<camera_name>``: reference
-  pulse per gain channel; attributes ``SAMPFREQ`` (GHz), ``NSAMPLES``, ``NCHAN``,
-  ``NPIXELS``, ``REFWIDTH`` (ns).
+  ``size_type`` and ``reflector_shape`` hold ctapipe's ``SizeType``/``ReflectorShape``
+  names (``LST``, ``PARABOLIC``, ``DAVIES_COTTON``, ...), mapped back to ours on reading;
+  ``psf_sigma`` and ``focal_length_choice`` are iactpipe additions (ctapipe ignores them);
+* ``/configuration/instrument/telescope/camera/geometry_<i>``: pixels of distinct
+  camera ``i``; attributes ``CAM_ID``, ``PIX_TYPE``, ``PIX_ROT`` (deg), ``CAM_ROT`` (deg);
+* ``/configuration/instrument/telescope/camera/readout_<i>``: its reference pulse per
+  gain channel; attributes ``CAM_ID`` (readout name), ``SAMPFREQ`` (GHz), ``NSAMPLES``,
+  ``NCHAN``, ``NPIXELS``, ``REFWIDTH`` (ns).
 
-Everything round-trips exactly (float64 throughout). The reader also understands
-ctapipe files, whose camera tables are numbered (``geometry_<camera_index>``).
+A "camera" is a (geometry, readout) pair. Cameras and optics are told apart by object
+identity, then by content (`iactpipe.instrument.subarray.same_description`), never by
+name: in prod6, LST-1 and LST-2..4 share every name but not optics and reference pulse.
+Everything round-trips exactly (float64 throughout); ctapipe's
+``SubarrayDescription.from_hdf`` reads the files, and ours reads ctapipe's.
 """
 import logging
 from pathlib import Path
@@ -25,6 +32,7 @@ import tables
 from ..errors import InputFileError, InstrumentError
 from ..instrument import (CameraGeometry, CameraReadout, OpticsDescription, ReferenceLocation,
                           SubarrayDescription, TelescopeDescription)
+from ..instrument.subarray import distinct_descriptions, same_description
 from . import datamodel as dm
 from .checks import open_hdf5
 from .hdf5 import HDF5Writer, TableAppender
@@ -67,41 +75,40 @@ def geodetic_to_itrs(lon_deg, lat_deg, height_m):
     return float(x), float(y), float(z)
 
 
+# ----------------------------------------------------------------------------- enums
+
+#: ``OpticsDescription.size_type`` values and the ctapipe ``SizeType`` names they are stored as.
+_SIZE_TYPES = {"LST": "LST", "MST": "MST", "SST": "SST", "UNKNOWN": "UNKNOWN"}
+#: ``OpticsDescription.reflector_shape`` values and the ctapipe ``ReflectorShape`` names.
+_REFLECTOR_SHAPES = {
+    "parabolic": "PARABOLIC",
+    "davies-cotton": "DAVIES_COTTON",
+    "hybrid": "HYBRID",
+    "schwarzschild-couder": "SCHWARZSCHILD_COUDER",
+    "unknown": "UNKNOWN",
+}
+_SIZE_TYPES_READ = {v: k for k, v in _SIZE_TYPES.items()}
+_REFLECTOR_SHAPES_READ = {v: k for k, v in _REFLECTOR_SHAPES.items()}
+
+
+def _stored_enum(optics, field, mapping):
+    value = getattr(optics, field)
+    try:
+        return mapping[value]
+    except (KeyError, TypeError):
+        raise InstrumentError(f"optics {optics.name!r}: {field} {value!r} cannot be stored; "
+                              f"expected one of {', '.join(map(repr, mapping))}") from None
+
+
+def _read_enum(value, field, mapping, fallback):
+    try:
+        return mapping[value]
+    except KeyError:
+        log.warning("optics table: unknown %s %r, using %r", field, value, fallback)
+        return fallback
+
+
 # ----------------------------------------------------------------------------- writing
-
-
-def _distinct(items, key, same, what):
-    """Distinct items by ``key`` in order of first appearance; equal keys must be ``same``."""
-    found = {}
-    for item in items:
-        name = key(item)
-        if name in found:
-            if found[name] is not item and not same(found[name], item):
-                raise InstrumentError(f"two different {what} are both named {name!r}; names must be unique")
-        else:
-            found[name] = item
-    return list(found.values())
-
-
-def _same_geometry(a, b):
-    return (a.pix_type == b.pix_type and a.pix_rotation_deg == b.pix_rotation_deg
-            and a.cam_rotation_deg == b.cam_rotation_deg and np.array_equal(a.pix_id, b.pix_id)
-            and all(np.array_equal(getattr(a, n), getattr(b, n)) for n in ("pix_x", "pix_y", "pix_area")))
-
-
-def _same_readout(a, b):
-    return (a.sampling_rate_ghz == b.sampling_rate_ghz and a.n_samples == b.n_samples
-            and a.n_channels == b.n_channels
-            and a.reference_pulse_sample_width_ns == b.reference_pulse_sample_width_ns
-            and np.array_equal(a.reference_pulse_shape, b.reference_pulse_shape))
-
-
-def _same_value(a, b):
-    return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
-
-
-def _same_optics(a, b):
-    return all(_same_value(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
 
 
 def _write(h5file, schema, path, data, attrs):
@@ -129,9 +136,7 @@ def _layout_attrs(subarray):
     }
 
 
-def _write_layout(h5file, subarray, cameras, optics):
-    camera_index = {c.name: i for i, c in enumerate(cameras)}
-    optics_index = {o.name: i for i, o in enumerate(optics)}
+def _write_layout(h5file, subarray, camera_index, optics_index):
     tels = subarray.telescopes
     data = {
         "tel_id": subarray.tel_ids,
@@ -142,9 +147,10 @@ def _write_layout(h5file, subarray, cameras, optics):
         "pos_z": subarray.positions_m[:, 2],
         "camera_name": [t.camera.name for t in tels],
         "optics_name": [t.optics.name for t in tels],
-        "camera_index": [camera_index[t.camera.name] for t in tels],
-        "optics_index": [optics_index[t.optics.name] for t in tels],
-        "tel_description": [f"{t.tel_type}_{t.optics.name}_{t.camera.name}" for t in tels],
+        "camera_index": camera_index,
+        "optics_index": optics_index,
+        # ctapipe's str(TelescopeDescription): "<size type>_<optics>_<camera>"
+        "tel_description": [f"{t.optics.size_type}_{t.optics.name}_{t.camera.name}" for t in tels],
     }
     _write(h5file, dm.SUBARRAY_LAYOUT, dm.SUBARRAY_LAYOUT_PATH, data, _layout_attrs(subarray))
 
@@ -152,58 +158,57 @@ def _write_layout(h5file, subarray, cameras, optics):
 def _write_optics(h5file, optics):
     data = {
         "optics_name": [o.name for o in optics],
-        "size_type": [o.size_type for o in optics],
-        "reflector_shape": [o.reflector_shape for o in optics],
+        "size_type": [_stored_enum(o, "size_type", _SIZE_TYPES) for o in optics],
+        "reflector_shape": [_stored_enum(o, "reflector_shape", _REFLECTOR_SHAPES) for o in optics],
         "mirror_area": [o.mirror_area_m2 for o in optics],
         "n_mirrors": [o.n_mirrors for o in optics],
         "n_mirror_tiles": [o.n_mirror_tiles for o in optics],
         "equivalent_focal_length": [o.equivalent_focal_length_m for o in optics],
         "effective_focal_length": [o.effective_focal_length_m for o in optics],
         "psf_sigma": [o.psf_sigma_deg for o in optics],
-        "focal_length_choice": [getattr(o, "focal_length_choice", "effective") for o in optics],
+        "focal_length_choice": [o.focal_length_choice for o in optics],
     }
     _write(h5file, dm.OPTICS, dm.OPTICS_PATH, data, {"TAB_TYPE": "optics", "TAB_VER": _TAB_VERSIONS["optics"]})
 
 
-def _write_camera(h5file, geometry, readout):
+def _write_camera(h5file, index, geometry, readout):
     attrs = {"CAM_ID": geometry.name, "PIX_TYPE": geometry.pix_type.value,
              "PIX_ROT": geometry.pix_rotation_deg, "CAM_ROT": geometry.cam_rotation_deg,
              "TAB_TYPE": "iactpipe.instrument.CameraGeometry", "TAB_VER": _TAB_VERSIONS["geometry"]}
     data = {"pix_id": geometry.pix_id, "pix_x": geometry.pix_x, "pix_y": geometry.pix_y,
             "pix_area": geometry.pix_area}
-    _write(h5file, dm.CAMERA_GEOMETRY, dm.CAMERA_GEOMETRY.path(camera_name=geometry.name), data, attrs)
+    _write(h5file, dm.CAMERA_GEOMETRY, dm.CAMERA_GEOMETRY.path(camera_index=index), data, attrs)
 
     schema = dm.camera_readout_schema(readout.n_channels)
     data = {f"reference_pulse_shape_channel{i}": readout.reference_pulse_shape[i]
             for i in range(readout.n_channels)}
     data["reference_pulse_sample_time"] = readout.reference_pulse_sample_time_ns
-    attrs = {"CAM_ID": geometry.name, "NCHAN": readout.n_channels, "NPIXELS": geometry.n_pixels,
+    attrs = {"CAM_ID": readout.name, "NCHAN": readout.n_channels, "NPIXELS": geometry.n_pixels,
              "NSAMPLES": readout.n_samples, "SAMPFREQ": readout.sampling_rate_ghz,
-             "REFWIDTH": readout.reference_pulse_sample_width_ns, "READOUT_NAME": readout.name,
+             "REFWIDTH": readout.reference_pulse_sample_width_ns,
              "TAB_TYPE": "iactpipe.instrument.CameraReadout", "TAB_VER": _TAB_VERSIONS["readout"]}
-    _write(h5file, schema, schema.path(camera_name=geometry.name), data, attrs)
+    _write(h5file, schema, schema.path(camera_index=index), data, attrs)
 
 
 def _write_subarray_to(h5file, subarray, overwrite):
+    tels = subarray.telescopes
+    # distinct by identity, then content; never by name (prod6 LST-1 and LST-2..4 share names)
+    cameras, camera_index = distinct_descriptions((t.camera, t.readout) for t in tels)
+    optics, optics_index = distinct_descriptions(t.optics for t in tels)
+    for o in optics:  # refuse before touching the file
+        _stored_enum(o, "size_type", _SIZE_TYPES)
+        _stored_enum(o, "reflector_shape", _REFLECTOR_SHAPES)
     if "/configuration/instrument" in h5file:
         if not overwrite:
             raise FileExistsError(f"{h5file.filename}: already holds an instrument description "
                                   "(use overwrite=True)")
         h5file.remove_node("/configuration/instrument", recursive=True)
-    tels = subarray.telescopes
-    cameras = _distinct([t.camera for t in tels], lambda c: c.name, _same_geometry, "camera geometries")
-    readouts = {}
-    for tel in tels:
-        known = readouts.setdefault(tel.camera.name, tel.readout)
-        if known is not tel.readout and not _same_readout(known, tel.readout):
-            raise InstrumentError(f"camera {tel.camera.name!r} has two different readouts; "
-                                  "readout tables are keyed by camera name")
-    optics = _distinct([t.optics for t in tels], lambda o: o.name, _same_optics, "optics")
-    _write_layout(h5file, subarray, cameras, optics)
+    _write_layout(h5file, subarray, camera_index, optics_index)
     _write_optics(h5file, optics)
-    for camera in cameras:
-        _write_camera(h5file, camera, readouts[camera.name])
-    log.debug("wrote subarray %r (%d telescopes, %d cameras)", subarray.name, subarray.n_tels, len(cameras))
+    for index, (geometry, readout) in enumerate(cameras):
+        _write_camera(h5file, index, geometry, readout)
+    log.debug("wrote subarray %r (%d telescopes, %d cameras, %d optics)", subarray.name, subarray.n_tels,
+              len(cameras), len(optics))
 
 
 def write_subarray(h5file_or_path, subarray, overwrite=False):
@@ -221,7 +226,9 @@ def write_subarray(h5file_or_path, subarray, overwrite=False):
     Raises
     ------
     InstrumentError
-        Two different cameras, readouts or optics share a name (tables are keyed by name).
+        An optics ``size_type`` or ``reflector_shape`` has no ctapipe equivalent (sizes
+        LST, MST, SST, UNKNOWN; shapes parabolic, hybrid, davies-cotton,
+        schwarzschild-couder, unknown); nothing is written then.
     FileExistsError
         The file already holds an instrument description and ``overwrite`` is False.
     """
@@ -270,18 +277,18 @@ def _reference_location(layout):
     return ReferenceLocation(0.0, 0.0, 0.0)
 
 
-def _camera_node(h5file, kind, camera_name, camera_index, file_path):
-    for suffix in (camera_name, str(camera_index)):  # ours by name, ctapipe's by index
-        path = f"{dm.CAMERA_GROUP}/{kind}_{suffix}"
-        if path in h5file:
-            return h5file.get_node(path)
-    raise InputFileError(file_path, f"has no {kind} table for camera {camera_name!r}")
+def _camera_node(h5file, kind, camera_index, file_path):
+    template = dm.CAMERA_GEOMETRY_PATH if kind == "geometry" else dm.CAMERA_READOUT_PATH
+    path = template.format(camera_index=camera_index)
+    if path not in h5file:
+        raise InputFileError(file_path, f"has no {kind} table for camera index {camera_index} ({path})")
+    return h5file.get_node(path)
 
 
-def _read_geometry(node, camera_name):
+def _read_geometry(node):
     rows = node.read()
     return CameraGeometry(
-        name=_text(_attr(node, "CAM_ID", camera_name)),
+        name=_text(_attr(node, "CAM_ID", "unknown")),
         pix_x=rows["pix_x"], pix_y=rows["pix_y"], pix_area=rows["pix_area"],
         pix_type=_text(_attr(node, "PIX_TYPE")),
         pix_rotation_deg=float(_attr(node, "PIX_ROT", 0.0)),
@@ -290,11 +297,11 @@ def _read_geometry(node, camera_name):
     )
 
 
-def _read_readout(node, camera_name):
+def _read_readout(node):
     rows = node.read()
     n_channels = int(_attr(node, "NCHAN"))
     return CameraReadout(
-        name=_text(_attr(node, "READOUT_NAME", _attr(node, "CAM_ID", camera_name))),
+        name=_text(_attr(node, "CAM_ID", "unknown")),
         sampling_rate_ghz=float(_attr(node, "SAMPFREQ")),
         n_samples=int(_attr(node, "NSAMPLES")),
         n_channels=n_channels,
@@ -303,11 +310,21 @@ def _read_readout(node, camera_name):
     )
 
 
+def _shared(item, known):
+    """``item``, or an equal one already in ``known`` (so equal descriptions share one object)."""
+    for other in known:
+        if same_description(other, item):
+            return other
+    known.append(item)
+    return item
+
+
 def _optics_from_row(row, names):
     kwargs = dict(
         name=_text(row["optics_name"]),
-        size_type=_text(row["size_type"]),
-        reflector_shape=_text(row["reflector_shape"]),
+        size_type=_read_enum(_text(row["size_type"]), "size_type", _SIZE_TYPES_READ, "UNKNOWN"),
+        reflector_shape=_read_enum(_text(row["reflector_shape"]), "reflector_shape", _REFLECTOR_SHAPES_READ,
+                                   "unknown"),
         mirror_area_m2=float(row["mirror_area"]),
         n_mirrors=int(row["n_mirrors"]),
         n_mirror_tiles=int(row["n_mirror_tiles"]),
@@ -317,7 +334,7 @@ def _optics_from_row(row, names):
     # iactpipe additions, absent from ctapipe files
     if "psf_sigma" in names:
         kwargs["psf_sigma_deg"] = float(row["psf_sigma"])
-    if "focal_length_choice" in names and "focal_length_choice" in OpticsDescription.__dataclass_fields__:
+    if "focal_length_choice" in names:
         kwargs["focal_length_choice"] = _text(row["focal_length_choice"])
     return OpticsDescription(**kwargs)
 
@@ -333,26 +350,28 @@ def _read_subarray_from(h5file, file_path):
                                         f"({dm.SUBARRAY_LAYOUT_PATH} and {dm.OPTICS_PATH})")
     layout_node = h5file.get_node(dm.SUBARRAY_LAYOUT_PATH)
     layout = layout_node.read()
+    for column in ("camera_index", "optics_index"):
+        if column not in layout.dtype.names:
+            raise InputFileError(file_path, f"layout table has no {column} column (unsupported old format)")
     # our "name" is ctapipe's "type_optics_camera" string, which ctapipe keeps in tel_description
     name_column = "name" if _attr(layout_node, "IACTPIPE_SCHEMA") else "tel_description"
     optics = _read_optics(h5file)
-    cameras, telescopes = {}, {}
+    if len(layout) and (layout["optics_index"].min() < 0 or layout["optics_index"].max() >= len(optics)):
+        raise InputFileError(file_path, "layout optics_index points outside the optics table")
+    # camera tables are numbered; equal geometries/readouts (e.g. one geometry with two
+    # different readouts) are shared, as the sim_telarray reader shares them
+    geometries, readouts, cameras, telescopes = [], [], {}, {}
     descriptions = []
     for row in layout:
-        camera_name, camera_index = _text(row["camera_name"]), int(row["camera_index"])
-        camera_key = (camera_name, camera_index)  # ctapipe files may hold two cameras of one name
-        if camera_key not in cameras:
-            geometry = _read_geometry(_camera_node(h5file, "geometry", camera_name, camera_index, file_path),
-                                      camera_name)
-            readout = _read_readout(_camera_node(h5file, "readout", camera_name, camera_index, file_path),
-                                    camera_name)
-            cameras[camera_key] = (geometry, readout)
-        geometry, readout = cameras[camera_key]
-        key = (_text(row[name_column]), _text(row["type"]), int(row["optics_index"]), camera_key)
-        if key not in telescopes:  # share one description per telescope type, as built in memory
-            telescopes[key] = TelescopeDescription(name=key[0], tel_type=key[1], optics=optics[key[2]],
-                                                   camera=geometry, readout=readout)
-        descriptions.append(telescopes[key])
+        camera_index = int(row["camera_index"])
+        if camera_index not in cameras:
+            geometry = _read_geometry(_camera_node(h5file, "geometry", camera_index, file_path))
+            readout = _read_readout(_camera_node(h5file, "readout", camera_index, file_path))
+            cameras[camera_index] = (_shared(geometry, geometries), _shared(readout, readouts))
+        geometry, readout = cameras[camera_index]
+        tel = TelescopeDescription(name=_text(row[name_column]), tel_type=_text(row["type"]),
+                                   optics=optics[int(row["optics_index"])], camera=geometry, readout=readout)
+        descriptions.append(_shared(tel, telescopes.setdefault(tel.name, [])))  # one object per type
     name = _attr(layout_node, "name", _attr(layout_node, "SUBARRAY", "unknown"))
     return SubarrayDescription(
         name=_text(name),
@@ -365,6 +384,11 @@ def _read_subarray_from(h5file, file_path):
 
 def read_subarray_hdf5(path):
     """Read the `SubarrayDescription` stored in an iactpipe (or ctapipe) HDF5 file.
+
+    Telescopes, optics, geometries and readouts equal in content share one object, as
+    when read from sim_telarray. Of ctapipe files, the telescope name is taken from
+    ``tel_description`` (``<size>_<optics>_<camera>``), ``tel_type`` from ``type`` (the
+    size type), and ctapipe's enum names are mapped to ours (``HYBRID`` -> ``hybrid``).
 
     Parameters
     ----------
