@@ -34,8 +34,8 @@ def test_every_concrete_path_matches_back_to_its_schema(schema):
         keys["tel_id"] = 7
     if "algorithm" in schema.path_keys:
         keys["algorithm"] = "RandomForestRegressor"
-    if "camera_name" in schema.path_keys:
-        keys["camera_name"] = "LSTCam"
+    if "camera_index" in schema.path_keys:
+        keys["camera_index"] = 3
     path = schema.path(**keys)
     found, found_keys = dm.match_path(path)
     assert found.name == schema.name
