@@ -956,7 +956,7 @@ def _template_regex(template):
     pattern = re.escape(template)
     pattern = pattern.replace(re.escape("{tel}"), r"(?P<tel>tel_\d{3,})")
     pattern = pattern.replace(re.escape("{algorithm}"), r"(?P<algorithm>[^/]+)")
-    pattern = pattern.replace(re.escape("{camera_index}"), r"(?P<camera_index>[^/]+)")
+    pattern = pattern.replace(re.escape("{camera_index}"), r"(?P<camera_index>[0-9]+)")
     return re.compile(pattern + "$")
 
 
@@ -984,5 +984,7 @@ def match_path(path):
         keys = match.groupdict()
         if "tel" in keys:
             keys["tel_id"] = tel_id_from_table_name(keys.pop("tel"))
+        if "camera_index" in keys:
+            keys["camera_index"] = int(keys["camera_index"])
         return schema, keys
     return None
