@@ -64,6 +64,9 @@ __all__ = [
     "TRUE_IMPACT_PATH",
     "TELESCOPE_POINTING_PATH",
     "R0_PATH",
+    "R0_SUBARRAY_TRIGGER_PATH",
+    "R0_TELESCOPE_TRIGGER_PATH",
+    "CAMERA_CALIBRATION_PATH",
     "R1_PATH",
     "DL1_SUBARRAY_TRIGGER_PATH",
     "DL1_TELESCOPE_TRIGGER_PATH",
@@ -87,6 +90,9 @@ __all__ = [
     "TRUE_IMPACT",
     "TELESCOPE_POINTING",
     "R0",
+    "R0_SUBARRAY_TRIGGER",
+    "R0_TELESCOPE_TRIGGER",
+    "CAMERA_CALIBRATION",
     "R1",
     "DL1_SUBARRAY_TRIGGER",
     "DL1_TELESCOPE_TRIGGER",
@@ -409,6 +415,9 @@ TRUE_IMAGES_PATH = "/simulation/event/telescope/images/{tel}"
 TRUE_PARAMETERS_PATH = "/simulation/event/telescope/parameters/{tel}"
 TRUE_IMPACT_PATH = "/simulation/event/telescope/impact/{tel}"
 R0_PATH = "/r0/event/telescope/{tel}"
+R0_SUBARRAY_TRIGGER_PATH = "/r0/event/subarray/trigger"
+R0_TELESCOPE_TRIGGER_PATH = "/r0/event/telescope/trigger"
+CAMERA_CALIBRATION_PATH = "/r0/monitoring/telescope/calibration/{tel}"
 R1_PATH = "/r1/event/telescope/{tel}"
 DL1_SUBARRAY_TRIGGER_PATH = "/dl1/event/subarray/trigger"
 DL1_TELESCOPE_TRIGGER_PATH = "/dl1/event/telescope/trigger"
@@ -705,6 +714,58 @@ R1 = TableSchema(
     expected_rows=10_000,
 )
 
+CAMERA_CALIBRATION = TableSchema(
+    name="camera_calibration",
+    path_template=CAMERA_CALIBRATION_PATH,
+    columns=(
+        _OBS_ID,
+        _TEL_ID,
+        Column("pedestal_per_sample", "float32", "ADC counts", "Pedestal per sample and gain channel",
+               shape=("n_channels", "n_pixels")),
+        Column("dc_to_pe", "float32", None,
+               "Photo-electrons per ADC count of the pedestal-subtracted sum of a whole pulse "
+               "(charge_pe = (sum of samples - n_samples * pedestal_per_sample) * dc_to_pe)",
+               shape=("n_channels", "n_pixels")),
+        Column("noise", "float32", "ADC counts", "Electronic noise rms per sample (pedestal width)",
+               shape=("n_channels", "n_pixels")),
+        Column("pixel_status", "uint8", None,
+               "Bit flags: 1 high gain available, 2 low gain available, 4 broken (HV off / disabled)",
+               shape=("n_pixels",)),
+    ),
+    index_columns=("obs_id", "tel_id"),
+    description="Camera calibration coefficients of a run (pedestals, dc-to-pe, pixel status), one row "
+                "per run and telescope, as a calibration pipeline would deliver them.",
+    data_level="r0",
+    expected_rows=10,
+)
+
+R0_SUBARRAY_TRIGGER = TableSchema(
+    name="r0_subarray_trigger",
+    path_template=R0_SUBARRAY_TRIGGER_PATH,
+    columns=_SUBARRAY_INDEX + (
+        _TIME,
+        Column("tels_with_trigger", "bool", None,
+               "Triggered telescopes, mask over the subarray's sorted tel_ids", shape=("n_tels",)),
+        _EVENT_TYPE,
+    ),
+    index_columns=_SUBARRAY_KEYS,
+    description="Array trigger of every recorded raw event (copied to /dl1/event/subarray/trigger by processing).",
+    data_level="r0",
+)
+
+R0_TELESCOPE_TRIGGER = TableSchema(
+    name="r0_telescope_trigger",
+    path_template=R0_TELESCOPE_TRIGGER_PATH,
+    columns=_TEL_INDEX + (
+        replace(_TIME, description="Telescope trigger time, CTAO high-resolution timestamp (TAI)"),
+        _EVENT_TYPE,
+        Column("n_trigger_pixels", "int64", None, "Pixels taking part in the trigger (-1 if unknown)"),
+    ),
+    index_columns=_TEL_KEYS,
+    description="Telescope triggers of the recorded raw events (a single table).",
+    data_level="r0",
+)
+
 # ----------------------------------------------------------------------------- DL1
 
 DL1_SUBARRAY_TRIGGER = TableSchema(
@@ -931,7 +992,7 @@ DL2_TELESCOPE_DISP = _dl2_telescope("disp", _DISP, "Disp estimates per telescope
 _ALL = (
     SUBARRAY_LAYOUT, OPTICS, CAMERA_GEOMETRY, CAMERA_READOUT, TELESCOPE_POINTING,
     SIMULATION_RUN, SHOWER_DISTRIBUTION, SHOWER, TRUE_IMAGES, TRUE_PARAMETERS, TRUE_IMPACT,
-    R0, R1,
+    R0, R0_SUBARRAY_TRIGGER, R0_TELESCOPE_TRIGGER, CAMERA_CALIBRATION, R1,
     DL1_SUBARRAY_TRIGGER, DL1_TELESCOPE_TRIGGER, DL1_IMAGES, DL1_PARAMETERS,
     DL2_SUBARRAY_GEOMETRY, DL2_SUBARRAY_ENERGY, DL2_SUBARRAY_CLASSIFICATION,
     DL2_TELESCOPE_GEOMETRY, DL2_TELESCOPE_ENERGY, DL2_TELESCOPE_CLASSIFICATION,
