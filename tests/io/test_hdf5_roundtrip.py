@@ -173,7 +173,7 @@ def test_append_memory_does_not_grow_with_file_size(tmp_path, make_batch, rng):
     with tables.open_file(path) as h5file:
         table = h5file.get_node(dm.DL1_IMAGES.path(tel_id=1))
         assert table.nrows == 25_000
-        assert table.filters.complib == "blosc2:zstd" and table.filters.complevel == 5
+        assert table.filters.complib == "blosc2:zstd" and table.filters.complevel == 1
         assert table.filters.shuffle
         assert 1 < table.chunkshape[0] < 25_000
 
@@ -375,7 +375,7 @@ def test_missing_tables_give_clear_errors(tmp_path, make_batch, rng):
 
 
 def test_default_filters_are_the_agreed_ones():
-    assert (DEFAULT_FILTERS.complib, DEFAULT_FILTERS.complevel, DEFAULT_FILTERS.shuffle) == ("blosc2:zstd", 5, True)
+    assert (DEFAULT_FILTERS.complib, DEFAULT_FILTERS.complevel, DEFAULT_FILTERS.shuffle) == ("blosc2:zstd", 1, True)
 
 
 def test_empty_batches_and_schema_clashes(tmp_path, make_batch, rng):
