@@ -61,6 +61,7 @@ def _schema_section(schema):
         f"* path: `{schema.path_template}`",
         f"* level: {schema.data_level}",
         f"* index columns: {', '.join(f'`{c}`' for c in schema.index_columns) or 'none'}",
+        f"* compression: {'blosc2 zstd' if schema.compress else 'none (waveform rows are too large to shuffle)'}",
         "",
         _escape(schema.description),
         "",

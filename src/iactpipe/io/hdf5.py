@@ -599,7 +599,8 @@ class HDF5Writer:
             resolved = schema.resolved(dims=dims, algorithm=algorithm) if algorithm or dims else schema
             if any("{algorithm}" in name for name in resolved.column_names):
                 raise SchemaError(f"table {path}: column names need algorithm=")
-            appender = TableAppender(self.h5file, path, resolved, self.filters, expected_rows, attrs)
+            filters = self.filters if schema.compress else tables.Filters(complevel=0)
+            appender = TableAppender(self.h5file, path, resolved, filters, expected_rows, attrs)
             self._appenders[path] = appender
         return appender
 
