@@ -9,14 +9,21 @@ kernels compile or load from cache only when used):
     Air showers (gamma, electron, proton, muon) as Cherenkov *emitters*.
 ``light``
     Cherenkov photons and photoelectrons at the telescopes.
+``electronics``, ``camera_response``, ``trigger``
+    Camera electronics parameters, photoelectrons to R0 waveforms, telescope/array trigger.
+``config``, ``primaries``, ``run``
+    Run settings, thrown primaries, and the run engine behind ``iactpipe simulate``.
+``validation``
+    The physics checks behind ``iactpipe validate-simulation``.
 
 The physics and every approximation are documented in ``docs/simulation.md``.
 """
 from importlib import import_module
 
-__all__ = ["atmosphere", "showers", "light"]
+_SUBMODULES = ("atmosphere", "showers", "light", "electronics", "camera_response", "trigger",
+               "config", "primaries", "run", "validation")
 
-_SUBMODULES = {"atmosphere", "showers", "light"}
+__all__ = list(_SUBMODULES)
 
 
 def __getattr__(name):

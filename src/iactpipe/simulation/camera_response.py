@@ -463,7 +463,6 @@ def build_camera_model(telescope, electronics=None):
         step = min(0.1, fwhm / 50.0)
         trig_pulse = reference_pulse(fwhm, 3.0 * fwhm, 8.0 * fwhm, step)
     else:
-        fwhm = readout.reference_pulse_fwhm_ns(0)
         step = readout.reference_pulse_sample_width_ns
         trig_pulse = readout.reference_pulse_shape[0]
     trigger_bin = trigger_bin_width_ns(dt, electronics.trigger_oversampling)

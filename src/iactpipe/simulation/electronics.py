@@ -323,7 +323,7 @@ def _defaults():
         camera_name="NectarCam", nsb_rate_ghz=0.21, **_PMT_SPE, transit_time_jitter_ns=0.7,
         gain_spread=0.02, qe_spread=0.035, pedestal_adc=250.0, pedestal_spread_adc=2.5,
         amplitude_adc_per_pe=19.56, hg_lg_ratio=14.0, noise_adc=(3.6, 3.6), adc_max=(4095, 4095),
-        trigger_offset_ns=24.0, trigger_type="majority", trigger_threshold_pe=5.0,
+        trigger_offset_ns=24.0, trigger_type="majority", trigger_threshold_pe=4.75,
         trigger_multiplicity=3, trigger_clip_pe=1.0e6, trigger_window_ns=5.0,
         trigger_search_margin_ns=5.0, **common)
     flash = ElectronicsParameters(
