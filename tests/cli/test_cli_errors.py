@@ -1,5 +1,6 @@
 """Bad input files: one clear line naming the file and the problem, exit code 1, no traceback."""
 import gzip
+import json
 import shutil
 
 import numpy as np
@@ -81,8 +82,16 @@ def test_gzip_file_is_not_hdf5(tmp_path, r0_file, capsys):
     _assert_clear_error(*_run_info(path, capsys), path, "not an HDF5 file")
 
 
-def test_simtel_file_is_named_as_such(calib_events_path, capsys):
-    _assert_clear_error(*_run_info(calib_events_path, capsys), calib_events_path, "sim_telarray")
+def test_simtel_file_is_described(calib_events_path, capsys):
+    """sim_telarray files are described like our own files."""
+    assert main(["info", str(calib_events_path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["subarray"]["n_tels"] == 7
+
+
+def test_simtel_file_cannot_satisfy_a_level_requirement(calib_events_path, capsys):
+    _assert_clear_error(*_run_info(calib_events_path, capsys, "--require", "dl1"), calib_events_path,
+                        "sim_telarray")
 
 
 def test_wrong_data_level(r0_file, capsys):

@@ -10,7 +10,9 @@ astropy, pandas or numba:
 * `iactpipe.io.instrument_io`: `write_subarray`, `read_subarray_hdf5`;
 * `iactpipe.io.info`: `describe_file`, `format_info`;
 * `iactpipe.io.checks`: `open_hdf5`, `check_data_file` (clear errors for bad inputs);
-* `iactpipe.io.docs`: `render_data_model_markdown`.
+* `iactpipe.io.docs`: `render_data_model_markdown`;
+* `iactpipe.io.event_source`: `open_events` (raw HDF5 or sim_telarray, chosen by content),
+  with the event model in `iactpipe.io.events`.
 
 The sim_telarray reader lives in `iactpipe.io.simtel` and is never imported from here.
 """
@@ -34,6 +36,7 @@ __all__ = [
     "check_data_file",
     "render_data_model_markdown",
     "datamodel",
+    "open_events",
 ]
 
 _LAZY = {
@@ -53,8 +56,10 @@ _LAZY = {
     "open_hdf5": "checks",
     "check_data_file": "checks",
     "render_data_model_markdown": "docs",
+    "open_events": "event_source",
 }
-_SUBMODULES = {"datamodel", "hdf5", "provenance", "instrument_io", "info", "checks", "docs", "simtel"}
+_SUBMODULES = {"datamodel", "hdf5", "provenance", "instrument_io", "info", "checks", "docs", "simtel",
+               "events", "event_source", "hdf5_source", "simtel_source"}
 
 
 def __getattr__(name):

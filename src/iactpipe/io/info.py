@@ -11,7 +11,7 @@ import numpy as np
 from . import datamodel as dm
 from .checks import file_data_levels, open_hdf5, table_paths
 
-__all__ = ["describe_file", "format_info"]
+__all__ = ["describe_file", "describe_simtel_file", "format_info"]
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +147,18 @@ def describe_file(path):
         creation time, seed, host, inputs with sha256; None if absent) and ``tables``
         ({path: rows}).
 
+    A sim_telarray file (recognised by content) is described by `describe_simtel_file`
+    with the same keys.
+
     Raises
     ------
     InputFileError
         The file cannot be used (see `iactpipe.io.checks.open_hdf5`).
     """
+    from .checks import sniff_format
+
+    if os.path.isfile(path) and "eventio" in sniff_format(path):
+        return describe_simtel_file(path)
     with open_hdf5(path) as h5file:
         levels = file_data_levels(h5file)
         rows = _table_rows(h5file)
@@ -168,6 +175,51 @@ def describe_file(path):
             "tables": rows,
         }
     log.debug("described %s: %d tables", path, len(rows))
+    return info
+
+
+def describe_simtel_file(path):
+    """`describe_file` for a sim_telarray file (same keys, ``format`` "sim_telarray"); streams the events once."""
+    from .event_source import open_events
+
+    with open_events(path, allow_truncated=True) as source:
+        n_events, n_showers, by_type, per_tel = 0, 0, {}, {}
+        for event in source:
+            n_events += 1
+            n_showers += event.shower is not None
+            by_type[int(event.event_type)] = by_type.get(int(event.event_type), 0) + 1
+            for tel_id in event.tel:
+                per_tel[int(tel_id)] = per_tel.get(int(tel_id), 0) + 1
+        subarray = source.subarray
+        telescopes = [{"tel_id": int(t), "name": tel.name, "type": tel.tel_type, "camera_name": tel.camera.name}
+                      for t, tel in zip(subarray.tel_ids, subarray.telescopes)]
+        types, cameras = {}, {}
+        for tel in telescopes:
+            types[tel["name"]] = types.get(tel["name"], 0) + 1
+            cameras[tel["camera_name"]] = cameras.get(tel["camera_name"], 0) + 1
+        config = source.simulation_config
+        runs = []
+        if config is not None:
+            runs = [{(f"{name}_{unit.lower()}" if unit else name): _plain(config[name])
+                     for name, unit in _RUN_FIELDS if name in config}]
+        truncated, message = source.truncated, source.truncation_message
+    info = {
+        "path": os.fspath(path),
+        "size_bytes": os.path.getsize(path),
+        "format": "sim_telarray",
+        "data_levels": ["r0"],
+        "has_simulation": config is not None,
+        "data_products": [],
+        "subarray": {"name": subarray.name, "n_tels": len(telescopes), "tel_ids": [t["tel_id"] for t in telescopes],
+                     "telescope_types": types, "cameras": cameras, "telescopes": telescopes},
+        "events": {"subarray": n_events, "simulated_showers": n_showers, "telescope_triggers": sum(per_tel.values()),
+                   "event_types": by_type, "telescope": {"r0": dict(sorted(per_tel.items()))} if per_tel else {}},
+        "simulation_runs": runs,
+        "provenance": None,
+        "tables": {},
+        "truncated": truncated,
+        "truncation_message": message,
+    }
     return info
 
 
@@ -224,6 +276,7 @@ def _format_events(events):
         ("array events", events["subarray"]),
         ("simulated showers", events["simulated_showers"]),
         ("telescope triggers", events["telescope_triggers"]),
+        ("event types", ", ".join(f"{k}: {v}" for k, v in sorted(events.get("event_types", {}).items())) or None),
     ], "  ")
     per_tel = events["telescope"]
     if per_tel:
@@ -271,6 +324,8 @@ def format_info(info):
         levels += " (+ simulation truth)"
     lines = _key_values([
         ("File", f"{info['path']} ({_size_text(info['size_bytes'])})"),
+        ("Format", info.get("format")),
+        ("Warning", info.get("truncation_message")),
         ("Data levels", levels),
         ("Products", ", ".join(info["data_products"]) or "-"),
     ])
