@@ -215,10 +215,18 @@ def ctao_north_lst():
     return _layout("CTAO-North-LST", LA_PALMA, _NORTH_ALPHA[:4])
 
 
+def ctao_north_mst():
+    """The nine MSTs (NectarCam) of CTAO-North alpha alone, keeping their alpha tel ids 5-13."""
+    alpha = ctao_north_alpha()
+    mst_ids = [tid for tid, tel in zip(alpha.tel_ids, alpha.telescopes) if tel.tel_type == "MST"]
+    return alpha.select(mst_ids, name="CTAO-North-MST")
+
+
 ARRAY_BUILDERS = {
     "CTAO-North-alpha": ctao_north_alpha,
     "CTAO-South-alpha": ctao_south_alpha,
     "CTAO-North-LST": ctao_north_lst,
+    "CTAO-North-MST": ctao_north_mst,
 }
 
 
