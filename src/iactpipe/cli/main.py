@@ -16,6 +16,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS = {
     "simulate": ("simulate", "simulate showers seen by a built-in array and write a raw (R0) HDF5 run"),
     "validate-simulation": ("validate_simulation", "measure the simulator against its physics expectations"),
+    "process": ("process", "R0/sim_telarray -> DL1: calibrate, extract, clean, parametrise"),
     "info": ("info", "show what a data file holds: data levels, telescopes, events, provenance"),
     "instrument": ("instrument", "list the built-in cameras, telescopes and arrays (or those of a file)"),
     "datamodel": ("datamodel", "print or write the HDF5 data model documentation (docs/data_model.md)"),

@@ -1,0 +1,406 @@
+"""R0 (our raw HDF5 or sim_telarray) -> DL1: calibrate, extract, clean, parametrise, write.
+
+`process_file` streams the input in `TelescopeBatch` es (at most ``batch_events``
+telescope events of one telescope type), so memory stays bounded whatever the input
+size. Per batch, all array work is done by numba kernels:
+
+1. R0 -> R1 (`iactpipe.calib.r1.r0_to_r1`): gain selection, pedestal subtraction,
+   dc-to-pe;
+2. charge / peak-time extraction (`iactpipe.calib.extractors`), integration correction;
+3. invalid pixels (broken in the calibration, or with non-finite samples): charge and
+   time set to 0, or replaced by the mean of their valid neighbours
+   (``invalid_pixels.interpolate``);
+4. tail-cut cleaning and image parameters (`iactpipe.image`); images failing the image
+   quality criteria get NaN parameters and ``is_valid`` False.
+
+The output holds DL1 parameters per telescope (and images with ``write_images``), the
+array trigger (as ``/dl1/event/subarray/trigger``), the instrument, the simulation run,
+shower distribution, shower truth, true images and impact (when present in the input)
+and provenance with the full configuration.
+
+``n_jobs > 1`` processes batches in worker processes; results are written in input
+order, so the output is identical to ``n_jobs=1``.
+"""
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..calib.extractors import make_extractor
+from ..calib.r1 import r0_to_r1
+from ..errors import InputFileError
+from ..io import datamodel as dm
+from ..io.events import PIXEL_BROKEN
+from .config import ProcessConfig
+
+__all__ = ["process_file", "process_batch", "ProcessSummary", "TelescopeSetup"]
+
+log = logging.getLogger(__name__)
+
+#: telescope events per batch
+BATCH_EVENTS = 256
+
+
+@dataclass
+class ProcessSummary:
+    """What `process_file` did."""
+
+    n_events: int
+    n_telescope_events: int
+    n_valid_images: int
+    truncated: bool
+    output: str
+
+
+class TelescopeSetup:
+    """Everything the per-batch work needs for one telescope type (picklable)."""
+
+    def __init__(self, description, config):
+        self.description = description
+        self.config = config
+        self.extractor = make_extractor(config.extractor_name, description, **config.extractor_params)
+        neighbors = description.camera.neighbors
+        self.indptr = np.asarray(neighbors.indptr, np.int64)
+        self.indices = np.asarray(neighbors.indices, np.int64)
+        self._angles = None
+
+    @property
+    def angles(self):
+        if self._angles is None:
+            from ..image.geometry import camera_angles
+
+            self._angles = camera_angles(self.description.camera, self.description.optics.focal_length_m)
+        return self._angles
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_angles"] = None
+        return state
+
+
+def _calibration_arrays(calibrations, tel_ids, n_channels, n_pixels):
+    """Per-event pedestal, dc_to_pe (n, n_channels, n_pixels), broken (n, n_pixels), time shift."""
+    unique = np.unique(tel_ids)
+    pedestal = np.zeros((len(tel_ids), n_channels, n_pixels), np.float32)
+    dc_to_pe = np.zeros((len(tel_ids), n_channels, n_pixels), np.float32)
+    broken = np.zeros((len(tel_ids), n_pixels), bool)
+    time_shift = None
+    for tel_id in unique:
+        rows = tel_ids == tel_id
+        calib = calibrations.get(int(tel_id))
+        if calib is None:
+            raise InputFileError("<input>", f"telescope {int(tel_id)} has no calibration coefficients")
+        pedestal[rows] = calib.pedestal_per_sample
+        dc_to_pe[rows] = calib.dc_to_pe
+        broken[rows] = (np.asarray(calib.pixel_status) & PIXEL_BROKEN) != 0
+        if calib.time_shift is not None:
+            if time_shift is None:
+                time_shift = np.zeros((len(tel_ids), n_channels, n_pixels), np.float32)
+            time_shift[rows] = calib.time_shift
+    return pedestal, dc_to_pe, broken, time_shift
+
+
+def process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift=None):
+    """Calibrate, extract, clean and parametrise one batch of one telescope type.
+
+    Returns
+    -------
+    dict with ``image``, ``peak_time`` (float32 (n, n_pixels)), ``image_mask`` (bool),
+    ``is_valid`` (bool (n,)) and ``parameters`` (dict of DL1_PARAMETERS columns).
+    """
+    from ..image.cleaning import tailcuts_clean
+
+    config = setup.config
+    n = len(waveforms)
+    r1, gain = r0_to_r1(waveforms, pedestal, dc_to_pe, gain_selection=True,
+                        gain_threshold_adc=config.gain_threshold_adc)
+    r1 = r1[:, 0]
+    finite = np.isfinite(r1).all(axis=-1)
+    invalid = broken | ~finite
+    if not finite.all():
+        r1 = np.where(finite[..., np.newaxis], r1, np.float32(0.0))
+    if r1.shape[-1] == 1:
+        image = r1[..., 0].astype(np.float32)
+        peak_time = np.zeros_like(image)
+        extraction_ok = np.ones(n, bool)
+    else:
+        image, peak_time, extraction_ok = setup.extractor(r1, gain, invalid)
+    if time_shift is not None:
+        shift = np.take_along_axis(time_shift, gain[:, np.newaxis, :].astype(np.intp), axis=1)[:, 0]
+        peak_time -= shift
+    if invalid.any():
+        if config.interpolate_invalid:
+            from ..calib._extractor_kernels import interpolate_invalid
+
+            interpolate_invalid(image, peak_time, np.ascontiguousarray(invalid), setup.indptr, setup.indices)
+        else:
+            image[invalid] = 0.0
+            peak_time[invalid] = 0.0
+    cleaning = config.cleaning
+    masks = tailcuts_clean(image, setup.description.camera.neighbors, cleaning["picture_threshold_pe"],
+                           cleaning["boundary_threshold_pe"],
+                           keep_isolated_pixels=cleaning["keep_isolated_pixels"],
+                           min_number_picture_neighbors=cleaning["min_picture_neighbors"])
+    masks = np.asarray(masks, bool).reshape(image.shape)
+    quality = config.image_quality
+    cleaned_sum = np.where(masks, image, 0.0).sum(axis=1)
+    good = (cleaned_sum > quality["min_intensity_pe"]) & (masks.sum(axis=1) >= quality["min_pixels"])
+    parameters = _parameters(setup, image, peak_time, masks, good)
+    return {"image": image, "peak_time": peak_time, "image_mask": masks, "is_valid": extraction_ok,
+            "parameters": parameters, "n_valid": int(np.count_nonzero(parameters["is_valid"]))}
+
+
+def _parameters(setup, image, peak_time, masks, good):
+    from ..image.parameters import image_parameters
+
+    masks_for_parameters = masks & good[:, np.newaxis]
+    parameters = dict(image_parameters(setup.angles, image, peak_time, masks_for_parameters))
+    valid = np.asarray(parameters.get("is_valid", np.ones(len(image), bool)), bool) & good
+    parameters["is_valid"] = valid
+    for key, values in parameters.items():
+        values = np.asarray(values)
+        if key != "is_valid" and values.dtype.kind == "f" and not valid.all():
+            values = values.copy()
+            values[~valid] = np.nan
+        parameters[key] = values
+    return parameters
+
+
+def _batch_job(args):
+    setup, waveforms, pedestal, dc_to_pe, broken, time_shift = args
+    return process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift)
+
+
+class _TruthRecorder:
+    """``event_filter`` for event-wise sources: records trigger and shower rows, keeps every event."""
+
+    def __init__(self, tel_ids):
+        self.tel_ids = np.asarray(tel_ids)
+        self.trigger = []
+        self.shower = []
+        self.n_events = 0
+
+    def __call__(self, event):
+        self.n_events += 1
+        mask = np.isin(self.tel_ids, np.asarray(event.tels_with_trigger if event.tels_with_trigger is not None
+                                                else list(event.tel)))
+        time = event.time if event.time is not None else np.zeros(2, np.uint32)
+        self.trigger.append((event.obs_id, event.event_id, np.asarray(time, np.uint32), mask, event.event_type))
+        if event.shower is not None:
+            self.shower.append({"obs_id": event.obs_id, "event_id": event.event_id, **event.shower})
+        return True
+
+    def flush(self, writer):
+        if self.trigger:
+            obs, ev, time, mask, etype = zip(*self.trigger)
+            writer.append(dm.DL1_SUBARRAY_TRIGGER, {
+                "obs_id": np.array(obs, np.int32), "event_id": np.array(ev, np.int64), "time": np.stack(time),
+                "tels_with_trigger": np.stack(mask), "event_type": np.array(etype, np.uint8)},
+                dims={"n_tels": len(self.tel_ids)})
+            self.trigger = []
+        if self.shower:
+            columns = {key: np.array([row[key] for row in self.shower]) for key in self.shower[0]}
+            writer.append(dm.SHOWER, columns)
+            self.shower = []
+
+
+_COPY_TABLES = ((dm.SHOWER, dm.SHOWER), (dm.R0_SUBARRAY_TRIGGER, dm.DL1_SUBARRAY_TRIGGER))
+_COPY_TEL_TABLES = (dm.TRUE_IMAGES, dm.TRUE_IMPACT)
+_COPY_CHUNK = 50_000
+
+
+def _copy_table(h5, writer, source_schema, target_schema, tel_id=None):
+    path = source_schema.path(tel_id=tel_id)
+    if path not in h5:
+        return
+    node = h5.get_node(path)
+    for start in range(0, node.nrows, _COPY_CHUNK):
+        rows = node.read(start=start, stop=min(start + _COPY_CHUNK, node.nrows))
+        writer.append(target_schema, {name: rows[name] for name in rows.dtype.names}, tel_id=tel_id)
+
+
+def _copy_hdf5_truth(source, writer):
+    h5 = source._h5
+    for source_schema, target_schema in _COPY_TABLES:
+        _copy_table(h5, writer, source_schema, target_schema)
+    for tel_id in source.subarray.tel_ids:
+        for schema in _COPY_TEL_TABLES:
+            _copy_table(h5, writer, schema, schema, tel_id=int(tel_id))
+
+
+def _write_run_tables(source, writer):
+    if source.simulation_config is not None:
+        writer.append(dm.SIMULATION_RUN, {k: np.array([v]) for k, v in source.simulation_config.items()})
+    if source.shower_distribution is not None:
+        writer.append(dm.SHOWER_DISTRIBUTION, {k: np.array([v]) for k, v in source.shower_distribution.items()})
+
+
+def _write_batch(writer, batch_meta, result, write_images):
+    tel_ids, obs_id, event_id = batch_meta
+    for tel_id in np.unique(tel_ids):
+        rows = tel_ids == tel_id
+        index = {"obs_id": obs_id[rows], "event_id": event_id[rows], "tel_id": tel_ids[rows]}
+        params = {key: np.asarray(value)[rows] for key, value in result["parameters"].items()}
+        columns = {c.name for c in dm.DL1_PARAMETERS.columns}
+        writer.append(dm.DL1_PARAMETERS, {**index, **{k: v for k, v in params.items() if k in columns}},
+                      tel_id=int(tel_id))
+        if write_images:
+            writer.append(dm.DL1_IMAGES, {**index, "image": result["image"][rows],
+                                          "peak_time": result["peak_time"][rows],
+                                          "image_mask": result["image_mask"][rows],
+                                          "is_valid": result["is_valid"][rows]}, tel_id=int(tel_id))
+
+
+def _write_true_images(writer, batch):
+    if batch.true_images is None:
+        return
+    for tel_id in np.unique(batch.tel_id):
+        rows = (batch.tel_id == tel_id) & (batch.true_images[:, 0] >= 0) if batch.true_images.size else None
+        if rows is None or not rows.any():
+            continue
+        images = batch.true_images[rows]
+        writer.append(dm.TRUE_IMAGES, {"obs_id": batch.obs_id[rows], "event_id": batch.event_id[rows],
+                                       "tel_id": batch.tel_id[rows],
+                                       "true_image_sum": images.sum(axis=1).astype(np.int32),
+                                       "true_image": images}, tel_id=int(tel_id))
+
+
+def process_file(input_path, output_path, config=None, write_images=False, n_jobs=1, allow_truncated=False,
+                 progress=False, argv=None, overwrite=False, batch_events=BATCH_EVENTS):
+    """Process a raw file to DL1 (see module docstring).
+
+    Parameters
+    ----------
+    input_path : path-like
+        Our raw HDF5 file or a sim_telarray file.
+    output_path : path-like
+        DL1 HDF5 file to write (atomically).
+    config : ProcessConfig or dict or None
+        Processing configuration (defaults if None).
+    write_images : bool
+        Also write ``/dl1/event/telescope/images``.
+    n_jobs : int
+        Worker processes (1: in-process).
+    allow_truncated : bool
+        Process the complete events of a truncated sim_telarray file (warning recorded in
+        the provenance) instead of failing.
+    progress : bool
+        Show a progress bar (tqdm) on stderr.
+    argv : list of str, optional
+        Command line for the provenance.
+
+    Returns
+    -------
+    ProcessSummary
+    """
+    from ..io import open_events
+    from ..io.hdf5 import HDF5Writer
+    from ..io.instrument_io import write_subarray
+    from ..io.provenance import collect_provenance
+
+    if not isinstance(config, ProcessConfig):
+        config = ProcessConfig(config)
+    if int(n_jobs) < 1:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"n_jobs must be >= 1, got {n_jobs}")
+    source = open_events(input_path, allow_truncated=allow_truncated)
+    with source:
+        subarray = source.subarray
+        config.check_subarray(subarray)
+        setups = {}
+        is_hdf5 = source.format == "hdf5"
+        recorder = None if is_hdf5 else _TruthRecorder(subarray.tel_ids)
+        batches = source.iter_batches(max_events=batch_events, event_filter=recorder)
+        bar = _progress_bar(progress, source)
+        counts = {"tel_events": 0, "valid": 0}
+        pool = None
+        provenance_config = {"process": config.to_dict(), "write_images": bool(write_images),
+                             "n_jobs": int(n_jobs), "allow_truncated": bool(allow_truncated)}
+        with HDF5Writer(output_path, overwrite=overwrite) as writer:
+            write_subarray(writer.h5file, subarray)
+            if is_hdf5:
+                _copy_hdf5_truth(source, writer)
+
+            def jobs():
+                for batch in batches:
+                    description = batch.description
+                    key = id(description)
+                    if key not in setups:
+                        setups[key] = TelescopeSetup(description, config.for_telescope(description))
+                    setup = setups[key]
+                    n_channels, n_pixels = batch.waveforms.shape[1:3]
+                    pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(
+                        source.calibration, batch.tel_id, n_channels, n_pixels)
+                    if not is_hdf5:
+                        _write_true_images(writer, batch)
+                        recorder.flush(writer)
+                    meta = (batch.tel_id, batch.obs_id, batch.event_id)
+                    yield meta, (setup, batch.waveforms, pedestal, dc_to_pe, broken, time_shift)
+
+            try:
+                if int(n_jobs) == 1:
+                    results = ((meta, _batch_job(args)) for meta, args in jobs())
+                else:
+                    pool, results = _parallel(jobs(), int(n_jobs))
+                for meta, result in results:
+                    _write_batch(writer, meta, result, write_images)
+                    counts["tel_events"] += len(meta[0])
+                    counts["valid"] += result["n_valid"]
+                    if bar is not None:
+                        bar.update(len(meta[0]))
+            finally:
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
+                if bar is not None:
+                    bar.close()
+            if recorder is not None:
+                recorder.flush(writer)
+                n_events = recorder.n_events
+            else:
+                n_events = source.n_events
+            _write_run_tables(source, writer)
+            if source.truncated:
+                provenance_config["truncation_warning"] = source.truncation_message
+            writer.provenance = collect_provenance("process", provenance_config, inputs=[input_path], argv=argv)
+            writer.provenance.extra["truncated"] = bool(source.truncated)
+            if source.truncated:
+                writer.provenance.extra["warnings"] = [source.truncation_message]
+    log.info("processed %d telescope events (%d valid images) of %d events", counts["tel_events"],
+             counts["valid"], n_events)
+    return ProcessSummary(n_events=int(n_events), n_telescope_events=counts["tel_events"],
+                          n_valid_images=counts["valid"], truncated=bool(source.truncated), output=str(output_path))
+
+
+def _parallel(jobs, n_jobs):
+    """Run `_batch_job` over ``jobs`` in ``n_jobs`` processes; yield results in input order."""
+    import collections
+    from concurrent.futures import ProcessPoolExecutor
+
+    import multiprocessing
+
+    # "spawn": forking a process whose numba kernels already started OpenMP threads is unsafe
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"))
+
+    def generate():
+        pending = collections.deque()
+        for meta, args in jobs:
+            pending.append((meta, pool.submit(_batch_job, args)))
+            while len(pending) >= 2 * n_jobs:
+                meta0, future = pending.popleft()
+                yield meta0, future.result()
+        while pending:
+            meta0, future = pending.popleft()
+            yield meta0, future.result()
+
+    return pool, generate()
+
+
+def _progress_bar(progress, source):
+    if not progress:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(desc="telescope events", unit="ev", leave=False)

@@ -1,0 +1,124 @@
+"""Extractors on analytic pulses, parameter validation and batch shapes."""
+import numpy as np
+import pytest
+
+from iactpipe.calib import extractors as E
+from iactpipe.errors import ConfigurationError
+from iactpipe.instrument import CameraGeometry, CameraReadout
+
+
+def _gaussian(t, mu, sigma):
+    return np.exp(-0.5 * ((t - mu) / sigma) ** 2)
+
+
+@pytest.fixture(scope="module")
+def camera():
+    angles = np.deg2rad(np.arange(6) * 60.0)
+    pix_x = np.concatenate([[0.0], 0.05 * np.cos(angles)])
+    pix_y = np.concatenate([[0.0], 0.05 * np.sin(angles)])
+    geometry = CameraGeometry("Toy", pix_x, pix_y, pix_area=0.002, pix_type="hexagon")
+    ref_t = np.arange(0, 40, 0.125)
+    shape = _gaussian(ref_t, 10.0, 1.5)
+    readout = CameraReadout("Toy", 1.0, 40, 2, np.vstack([shape, shape]), 0.125)
+    return readout, geometry
+
+
+def _pulses(n_events, centre_ns, n_pixels=7, n_samples=40, amplitude=1.0):
+    """Unit-area Gaussian pulses sampled at 1 GHz (sample k is the integral over [k, k+1) ns)."""
+    fine = np.arange(0, n_samples, 0.125)
+    pulse = _gaussian(fine + 0.0625, centre_ns, 1.5)
+    pulse = pulse.reshape(n_samples, -1).sum(axis=1)
+    pulse = amplitude * pulse / pulse.sum()
+    return np.broadcast_to(pulse, (n_events, n_pixels, n_samples)).astype(np.float32).copy()
+
+
+@pytest.mark.parametrize("name", ["FullWaveformSum", "FixedWindowSum", "GlobalPeakWindowSum",
+                                  "LocalPeakWindowSum", "NeighborPeakWindowSum", "SlidingWindowMaxSum",
+                                  "TwoPassWindowSum"])
+def test_unit_pulse_gives_one_pe(camera, name):
+    readout, geometry = camera
+    params = {"peak_index": 20, "window_shift": 3} if name == "FixedWindowSum" else {}
+    extractor = E.EXTRACTORS[name](readout, geometry, **params)
+    waveforms = _pulses(3, 20.5, amplitude=50.0)
+    charge, peak_time, valid = extractor(waveforms)
+    assert charge.shape == peak_time.shape == (3, 7) and valid.shape == (3,)
+    assert charge.dtype == np.float32 and peak_time.dtype == np.float32
+    np.testing.assert_allclose(charge, 50.0, rtol=2e-2)
+    np.testing.assert_allclose(peak_time, 20.0, atol=0.15)  # sample index of the centroid / 1 GHz
+
+
+def test_integration_correction_matches_window_loss(camera):
+    readout, _ = camera
+    wide = E.integration_correction(readout.reference_pulse_shape, 0.125, 1.0, 40, 20)
+    narrow = E.integration_correction(readout.reference_pulse_shape, 0.125, 1.0, 3, 1)
+    np.testing.assert_allclose(wide, 1.0, atol=1e-6)
+    assert np.all(narrow > 1.2)
+    assert E.integration_correction(readout.reference_pulse_shape, 0.125, 1.0, 0, 0).tolist() == [1.0, 1.0]
+
+
+def test_peak_time_is_sample_index_over_rate(camera):
+    readout, geometry = camera
+    slow = CameraReadout("Toy", 0.5, 40, 2, readout.reference_pulse_shape, 0.125)
+    waveforms = np.zeros((1, 7, 40), np.float32)
+    waveforms[..., 12] = 3.0
+    _, t1, _ = E.LocalPeakWindowSum(readout, geometry)(waveforms)
+    _, t2, _ = E.LocalPeakWindowSum(slow, geometry)(waveforms)
+    np.testing.assert_allclose(t1, 12.0)
+    np.testing.assert_allclose(t2, 24.0)
+
+
+def test_neighbor_peak_uses_neighbours_and_skips_broken(camera):
+    readout, geometry = camera
+    waveforms = np.zeros((1, 7, 40), np.float32)
+    waveforms[0, 1:, 30] = 5.0     # ring pixels peak at 30
+    waveforms[0, 0, 5] = 100.0     # centre pixel's own peak at 5 is ignored (local_weight 0)
+    charge, peak_time, _ = E.NeighborPeakWindowSum(readout, geometry, apply_integration_correction=False)(waveforms)
+    assert charge[0, 0] == 0.0
+    broken = np.zeros(7, bool)
+    broken[1:] = True
+    charge, _, _ = E.NeighborPeakWindowSum(readout, geometry, local_weight=1,
+                                           apply_integration_correction=False)(waveforms, broken_pixels=broken)
+    assert charge[0, 0] == 100.0
+
+
+def test_gain_dependent_correction(camera):
+    readout, geometry = camera
+    shapes = np.vstack([readout.reference_pulse_shape[0], np.roll(readout.reference_pulse_shape[0], 0) ** 2])
+    two = CameraReadout("Toy", 1.0, 40, 2, shapes, 0.125)
+    extractor = E.LocalPeakWindowSum(two, geometry, window_width=3, window_shift=1)
+    waveforms = _pulses(1, 20.5)
+    gain = np.zeros((1, 7), np.int64)
+    gain[0, 3:] = 1
+    charge, _, _ = extractor(waveforms, gain)
+    raw, _, _ = E.LocalPeakWindowSum(two, geometry, window_width=3, window_shift=1,
+                                     apply_integration_correction=False)(waveforms)
+    np.testing.assert_allclose(charge[0, :3], raw[0, :3] * extractor.correction[0], rtol=1e-6)
+    np.testing.assert_allclose(charge[0, 3:], raw[0, 3:] * extractor.correction[1], rtol=1e-6)
+
+
+def test_empty_batch_and_bad_shapes(camera):
+    readout, geometry = camera
+    charge, peak_time, valid = E.NeighborPeakWindowSum(readout, geometry)(np.zeros((0, 7, 40), np.float32))
+    assert charge.shape == (0, 7) and valid.shape == (0,)
+    with pytest.raises(ValueError, match="gain-selected"):
+        E.LocalPeakWindowSum(readout, geometry)(np.zeros((1, 2, 7, 40), np.float32))
+
+
+def test_unknown_parameter_and_name(camera):
+    readout, geometry = camera
+    with pytest.raises(ConfigurationError, match="window_widht"):
+        E.LocalPeakWindowSum(readout, geometry, window_widht=5)
+    with pytest.raises(ConfigurationError, match="unknown extractor"):
+        E.extractor_defaults("Nope")
+    assert E.extractor_defaults("NeighborPeakWindowSum") == {"window_width": 7, "window_shift": 3,
+                                                             "apply_integration_correction": True,
+                                                             "local_weight": 0}
+
+
+def test_two_pass_flags_dim_images_invalid(camera):
+    readout, geometry = camera
+    waveforms = np.zeros((2, 7, 40), np.float32)
+    waveforms[1] = _pulses(1, 20.5, amplitude=200.0)[0]
+    _, _, valid = E.TwoPassWindowSum(readout, geometry, telescope_type="LST_LST_LSTCam")(waveforms)
+    assert valid.tolist() == [False, True]
+    assert E.default_core_threshold("MST_MST_NectarCam") == 8.0
