@@ -24,12 +24,13 @@ COMMANDS = {
 
 
 def _top_parser():
+    width = max(len(name) for name in COMMANDS) + 1
     parser = argparse.ArgumentParser(
         prog="iactpipe",
         description="iactpipe: fast, reproducible analysis of IACT array data "
                     "(simulation, R0 -> DL1 -> DL2 -> IRF/DL3).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="commands:\n" + "\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items())
+        epilog="commands:\n" + "\n".join(f"  {name:<{width}} {text}" for name, (_, text) in COMMANDS.items())
                + "\n\nRun 'iactpipe <command> --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"iactpipe {__version__}")
