@@ -47,21 +47,10 @@ _OVERRIDES = ("particle", "n_showers", "run", "seed", "array", "shower_reuse", "
 
 def load_simulation_section(path):
     """The ``simulation:`` mapping of a YAML file (or the whole mapping if it has no such key)."""
-    from pathlib import Path
+    from ..errors import ConfigurationError
+    from ..io.yaml_config import read_yaml_mapping
 
-    import yaml
-
-    from ..errors import ConfigurationError, InputFileError
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path, "configuration file does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise InputFileError(path, f"not valid YAML ({error})") from None
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path}: expected a mapping at the top level")
+    data = read_yaml_mapping(path)
     section = data.get("simulation", data)
     if not isinstance(section, dict):
         raise ConfigurationError(f"{path}: 'simulation' must be a mapping")

@@ -29,10 +29,9 @@ a telescope type or camera that is not in the input file is an error too
 """
 import copy
 from importlib import resources
-from pathlib import Path
 
 from ..calib.extractors import EXTRACTORS
-from ..errors import ConfigurationError, InputFileError
+from ..errors import ConfigurationError
 
 __all__ = ["DEFAULTS", "PRESETS", "ProcessConfig", "TelescopeConfig", "load_config", "load_preset"]
 
@@ -210,18 +209,9 @@ class ProcessConfig:
 
 
 def _read_yaml(path):
-    import yaml
+    from ..io.yaml_config import read_yaml_mapping
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path, "configuration file does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise InputFileError(path, f"not valid YAML ({error})") from None
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path}: expected a mapping at the top level")
-    return data
+    return read_yaml_mapping(path)
 
 
 def load_preset(name):

@@ -21,6 +21,7 @@ __all__ = [
     "KNOWN_GROUPS",
     "REQUIRABLE_LEVELS",
     "sniff_format",
+    "raw_input_kind",
     "open_hdf5",
     "check_data_file",
     "table_paths",
@@ -133,6 +134,36 @@ def sniff_format(path):
     if _looks_like_text(head):
         return "text"
     return "unknown"
+
+
+def raw_input_kind(path, purpose):
+    """``"hdf5"`` or ``"simtel"``: which reader handles ``path``, judged by content.
+
+    Parameters
+    ----------
+    path : path-like
+    purpose : str
+        What the caller wants from the file, for the message (e.g. "read events").
+
+    Raises
+    ------
+    InputFileError
+        Missing, a directory, empty, or neither HDF5 nor sim_telarray (EventIO).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "file does not exist")
+    if path.is_dir():
+        raise InputFileError(path, "is a directory, not a file")
+    kind = sniff_format(path)
+    if kind == "hdf5":
+        return "hdf5"
+    if kind == "eventio" or kind.endswith("+eventio"):
+        return "simtel"
+    if kind == "empty":
+        raise InputFileError(path, "file is empty (0 bytes)")
+    raise InputFileError(path, f"cannot {purpose} from this file: it is {kind!r}, expected an "
+                               "iactpipe HDF5 file or a sim_telarray (EventIO) file")
 
 
 def _format_problem(kind):

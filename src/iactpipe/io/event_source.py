@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputFileError
 from .events import TelescopeBatch
 
 __all__ = ["EventSource", "open_events", "DEFAULT_BATCH_EVENTS"]
@@ -150,24 +149,13 @@ def open_events(path, allow_truncated=False, focal_length_choice="effective"):
     InputFileError
         Missing, empty, unreadable, or of another format (text, FITS, bare gzip ...).
     """
-    from .checks import sniff_format
+    from .checks import raw_input_kind
 
     path = Path(path)
-    if not path.exists():
-        raise InputFileError(path, "file does not exist")
-    if path.is_dir():
-        raise InputFileError(path, "is a directory, not a file")
-    kind = sniff_format(path)
-    if kind == "hdf5":
+    if raw_input_kind(path, "read events") == "hdf5":
         from .hdf5_source import HDF5EventSource
 
         return HDF5EventSource(path)
-    if kind == "eventio" or kind.endswith("+eventio"):
-        from .simtel_source import SimtelEventSource
+    from .simtel_source import SimtelEventSource
 
-        return SimtelEventSource(path, allow_truncated=allow_truncated,
-                                 focal_length_choice=focal_length_choice)
-    if kind == "empty":
-        raise InputFileError(path, "file is empty (0 bytes)")
-    raise InputFileError(path, f"cannot read events from this file: it is {kind!r}, expected an "
-                               "iactpipe raw HDF5 file or a sim_telarray (EventIO) file")
+    return SimtelEventSource(path, allow_truncated=allow_truncated, focal_length_choice=focal_length_choice)

@@ -5,8 +5,7 @@ sim_telarray (EventIO, possibly gzip/zstd compressed) files go through
 `iactpipe.io.instrument_io.read_subarray_hdf5`. The file's first bytes decide, not its
 name, so a renamed file still works and a wrong one gets a message saying what it is.
 """
-from ..errors import InputFileError
-from .checks import sniff_format
+from .checks import raw_input_kind
 
 __all__ = ["read_instrument"]
 
@@ -27,23 +26,10 @@ def read_instrument(path, focal_length_choice="effective"):
     InputFileError
         If the file is missing, empty, of another format or does not hold an instrument.
     """
-    from pathlib import Path
-
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(path, "file does not exist")
-    if path.is_dir():
-        raise InputFileError(path, "is a directory, not a file")
-    kind = sniff_format(path)
-    if kind == "hdf5":
+    if raw_input_kind(path, "read an instrument") == "hdf5":
         from .instrument_io import read_subarray_hdf5
 
         return read_subarray_hdf5(path)
-    if kind == "eventio" or kind.endswith("+eventio"):
-        from .simtel import read_subarray
+    from .simtel import read_subarray
 
-        return read_subarray(path, focal_length_choice=focal_length_choice)
-    if kind == "empty":
-        raise InputFileError(path, "file is empty (0 bytes)")
-    raise InputFileError(path, f"cannot read an instrument from this file: it is {kind!r}, "
-                               "expected a sim_telarray (EventIO) or iactpipe HDF5 file")
+    return read_subarray(path, focal_length_choice=focal_length_choice)
