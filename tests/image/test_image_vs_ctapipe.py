@@ -172,7 +172,7 @@ def _check(name, ours, expected, label):
 @pytest.mark.parametrize("name", CAMERAS)
 def test_parameters_match(setups, name):
     s = setups[name]
-    geom, tel_geom, angles = s["geom"], s["tel_geom"], s["angles"]
+    tel_geom, angles = s["tel_geom"], s["angles"]
     images, times = s["images"], s["times"]
     masks = tailcuts_clean(images, s["ours"].neighbors, 8.0, 4.0)
     params = image_parameters(angles, images, times, masks, min_pixels=1)

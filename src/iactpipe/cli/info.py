@@ -1,6 +1,5 @@
 """``iactpipe info FILE``: what a data file holds (levels, telescopes, events, provenance)."""
 import json
-import sys
 
 from ._common import command_parser, run_command, run_main
 

@@ -1,6 +1,5 @@
 """``iactpipe instrument``: the built-in cameras, telescopes and arrays, or those of a file."""
 import json
-import sys
 from pathlib import Path
 
 from ..errors import ConfigurationError

@@ -722,7 +722,7 @@ def width_vs_intensity(gammas=None, protons=None, n_showers=100, rng=None, inten
     result["mean_width_ratio"] = float(np.mean(ratio[compared])) if compared.any() else math.nan
 
     # protons reweighted to the γ intensity distribution: "at equal image intensity"
-    (g_index, g_counts), (p_index, p_counts) = per_particle["gamma"], per_particle["proton"]
+    (_, g_counts), (p_index, p_counts) = per_particle["gamma"], per_particle["proton"]
     with np.errstate(invalid="ignore", divide="ignore"):
         bin_weight = np.where(p_counts > 0, g_counts / np.maximum(p_counts, 1), 0.0)
     p_weight = bin_weight[p_index]
