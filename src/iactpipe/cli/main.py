@@ -5,6 +5,7 @@ The top level only knows command names and one-line descriptions; a command's mo
 ``iactpipe --help`` answers instantly.
 """
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -56,7 +57,13 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     module = import_module(f".{COMMANDS[command][0]}", __package__)
-    return module.main(rest)
+    try:
+        return module.main(rest)
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `iactpipe info f.h5 | head`): not an error
+        # of ours; silence the flush at interpreter exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,7 @@ INDEX_COLUMNS = ("obs_id", "event_id", "tel_id")
 #: columns of the schema that are filled by later (stereo) stages; returned as NaN here
 NOT_IMAGE_COLUMNS = ("core_psi",)
 #: output columns in schema order (plus ``is_valid``)
-PARAMETER_COLUMNS = tuple(c.name for c in DL1_PARAMETERS.columns if c.name not in INDEX_COLUMNS)
+PARAMETER_COLUMNS = tuple(c.name for c in DL1_PARAMETERS.columns if c.name not in INDEX_COLUMNS + ("is_valid",))
 _DTYPES = {c.name: np.dtype(c.dtype) for c in DL1_PARAMETERS.columns}
 
 _missing = set(PARAMETER_COLUMNS) - set(_k.FLOAT_FIELDS) - set(_k.INT_FIELDS) - set(NOT_IMAGE_COLUMNS)

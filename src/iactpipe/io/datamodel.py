@@ -889,7 +889,9 @@ _IMAGE_PARAMETER_COLUMNS = (
 DL1_PARAMETERS = TableSchema(
     name="dl1_parameters",
     path_template=DL1_PARAMETERS_PATH,
-    columns=_TEL_INDEX + _IMAGE_PARAMETER_COLUMNS,
+    columns=_TEL_INDEX + _IMAGE_PARAMETER_COLUMNS + (
+        Column("is_valid", "bool", None,
+               "True if the image passed the quality criteria; otherwise the parameters are NaN"),),
     index_columns=_TEL_KEYS,
     description="Image parameters, one table per telescope.",
     data_level="dl1",
