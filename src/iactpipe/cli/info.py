@@ -12,7 +12,7 @@ def build_parser():
         "Summarise an iactpipe/ctapipe HDF5 data file: data levels present, telescopes and\n"
         "their cameras, events per table, simulation runs, and provenance (software version,\n"
         "creation time, seed, input files).",
-        epilog="examples:\n  iactpipe info results/dl1/gamma/run_000001.dl1.h5\n  iactpipe info run.h5 --json\n"
+        epilog="examples:\n  iactpipe info results/dl1/gamma/run000001.dl1.h5\n  iactpipe info run.h5 --json\n"
                "  iactpipe info run.h5 --require dl1   # exit 1 unless the file has DL1",
     )
     parser.add_argument("file", help="HDF5 data file")

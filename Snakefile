@@ -1,0 +1,29 @@
+# iactpipe workflow: simulate raw runs, then process them R0 -> DL1.
+#
+#   snakemake --cores 4                                  # config/config.yaml
+#   snakemake --cores 2 --configfile config/test.yaml    # tiny test production
+#
+# Rules live in workflow/rules/*.smk and call the `iactpipe` CLI; the configuration is
+# validated against workflow/schemas/config.schema.yaml (see config/config.yaml).
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# A --configfile given on the command line replaces config/config.yaml instead of being
+# merged into it (otherwise the datasets of both files would be produced).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/dl1.smk"
+
+
+rule all:
+    input:
+        dl1_targets(),
+    default_target: True

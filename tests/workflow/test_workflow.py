@@ -1,0 +1,171 @@
+"""The Snakemake workflow (top-level Snakefile): lint, dry run, a real tiny run, reruns, validation.
+
+Every snakemake call runs in a subprocess from a temporary working directory
+(``--directory``), with the Snakefile and the config file given by absolute path, so the
+repository's own ``results/`` and ``logs/`` are never touched.
+"""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SNAKEFILE = PROJECT_ROOT / "Snakefile"
+TEST_CONFIG = PROJECT_ROOT / "config" / "test.yaml"
+MAIN_CONFIG = PROJECT_ROOT / "config" / "config.yaml"
+
+pytestmark = pytest.mark.slow
+
+#: the only lints we accept: the package is installed in the running environment, the
+#: workflow ships no conda env or container yet
+ACCEPTED_LINTS = {"Specify a conda environment or container for each rule."}
+
+
+def snakemake(*args, cwd):
+    """Run snakemake (from this interpreter's install) in ``cwd``; stdout and stderr merged in ``.stdout``."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), *map(str, args)]
+    return subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=300)
+
+
+def job_counts(output):
+    """Rule -> job count from the 'Job stats' table of a (dry) run."""
+    table = output.split("Job stats:", 1)[1]
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M)
+            if rule != "total"}
+
+
+def dl1_files(config_path):
+    config = yaml.safe_load(Path(config_path).read_text())
+    return [Path("results/dl1") / name / f"run{run:06d}.dl1.h5"
+            for name, dataset in config["datasets"].items() for run in dataset["runs"]]
+
+
+def test_lint_reports_only_accepted_lints(tmp_path):
+    result = snakemake("--lint", "--directory", tmp_path, "--configfile", MAIN_CONFIG, cwd=PROJECT_ROOT)
+    output = result.stdout
+    assert "Error" not in output, output
+    lints = set(re.findall(r"^\s+\* (.+?):?$", output, flags=re.M))
+    assert lints <= ACCEPTED_LINTS, output
+    # exactly the two rules, each with only the accepted lint
+    assert sorted(re.findall(r"^Lints for rule (\w+)", output, flags=re.M)) == ["process_dl1", "simulate_run"], output
+    assert "Lints for snakefile" not in output, output
+
+
+@pytest.mark.parametrize("config", [TEST_CONFIG, MAIN_CONFIG], ids=["test", "main"])
+def test_dry_run_plans_one_simulation_and_one_dl1_job_per_run(tmp_path, config):
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", config, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    n_runs = len(dl1_files(config))
+    assert job_counts(result.stdout) == {"simulate_run": n_runs, "process_dl1": n_runs, "all": 1}
+    # the --configfile replaces config/config.yaml rather than being merged with it
+    for path in dl1_files(config):
+        assert str(path) in result.stdout
+
+
+def test_tiny_run_writes_valid_dl1_and_removes_raw_files(tmp_path):
+    result = snakemake("--cores", 2, "--directory", tmp_path, "--configfile", TEST_CONFIG, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    expected = dl1_files(TEST_CONFIG)
+    assert len(expected) == 2
+    iactpipe = shutil.which("iactpipe") or "iactpipe"
+    for path in expected:
+        assert (tmp_path / path).is_file(), path
+        info = subprocess.run([iactpipe, "info", "--require", "dl1", str(tmp_path / path)],
+                              capture_output=True, text=True)
+        assert info.returncode == 0, info.stdout + info.stderr
+        run = path.name.split(".")[0]
+        for rule in ("simulate_run", "process_dl1"):
+            logs = tmp_path / "logs" / rule / path.parent.name
+            assert (logs / f"{run}.log").is_file()
+            assert (logs / f"{run}.benchmark.tsv").is_file()
+            assert (logs / f"{run}.config.yaml").is_file()
+    # raw files are temp() unless keep_raw: true
+    assert not list((tmp_path / "results").glob("raw/**/*.h5"))
+    # the per-job simulation slice is what `iactpipe simulate --config` read
+    sim = yaml.safe_load((tmp_path / "logs/simulate_run/gamma/run000001.config.yaml").read_text())
+    assert sim["simulation"]["array"] == "CTAO-North-LST"
+    assert sim["simulation"]["run"] == 1
+    # nothing left to do
+    again = snakemake("-n", "--directory", tmp_path, "--configfile", TEST_CONFIG, cwd=PROJECT_ROOT)
+    assert again.returncode == 0, again.stdout
+    assert "Nothing to be done" in again.stdout
+
+
+def write_config(path, edit):
+    """Write config/test.yaml changed by ``edit(config)`` to ``path``; return ``path``."""
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    edit(config)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_config_change_reruns_only_the_affected_stage(tmp_path):
+    kept = write_config(tmp_path / "kept.yaml", lambda c: c.update(keep_raw=True))
+    result = snakemake("--cores", 2, "--directory", tmp_path, "--configfile", kept, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    assert len(list((tmp_path / "results/raw/gamma").glob("run*.r0.h5"))) == 2
+
+    def dl1_change(config):
+        config.update(keep_raw=True)
+        config["dl1"]["config"] = {"cleaning": {"picture_threshold_pe": 12.0}}
+
+    changed = write_config(tmp_path / "dl1_changed.yaml", dl1_change)
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    assert job_counts(result.stdout) == {"process_dl1": 2, "all": 1}
+
+    changed = write_config(tmp_path / "sim_changed.yaml", lambda c: c.update(keep_raw=True, seed=2))
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    assert job_counts(result.stdout) == {"simulate_run": 2, "process_dl1": 2, "all": 1}
+
+
+@pytest.mark.parametrize("edit, key", [
+    pytest.param(lambda c: c.update(dl1_typo=1), "dl1_typo", id="top-level"),
+    pytest.param(lambda c: c["simulation"].update(energy_min=0.1), "energy_min", id="simulation"),
+    pytest.param(lambda c: c["dl1"].update(config={"cleaning": {"picture_thresold_pe": 8.0}}),
+                 "picture_thresold_pe", id="dl1-cleaning"),
+    pytest.param(lambda c: c["datasets"]["gamma"].update(nshowers=3), "nshowers", id="dataset"),
+])
+def test_unknown_config_key_fails_naming_the_key(tmp_path, edit, key):
+    bad = write_config(tmp_path / "bad.yaml", edit)
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", bad, cwd=PROJECT_ROOT)
+    assert result.returncode != 0
+    assert f"'{key}' was unexpected" in result.stdout
+
+
+def test_out_of_range_value_and_duplicate_runs_fail(tmp_path):
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["simulation"]["pointing_alt_deg"] = 10.0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", bad, cwd=PROJECT_ROOT)
+    assert result.returncode != 0
+    assert "10.0 is less than the minimum of 30" in result.stdout
+
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["datasets"]["protons"] = {"particle": "proton", "runs": [2], "n_showers": 5}
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", bad, cwd=PROJECT_ROOT)
+    assert result.returncode != 0
+    assert "run 2 appears in datasets 'gamma' and 'protons'" in result.stdout
+
+
+@pytest.mark.parametrize("config_path", [TEST_CONFIG, MAIN_CONFIG], ids=["test", "main"])
+def test_config_slices_pass_the_package_validation(config_path):
+    """What the rules hand to `iactpipe simulate` / `iactpipe process` is accepted by the package."""
+    from iactpipe.dl1.config import ProcessConfig
+    from iactpipe.simulation.config import SimulationConfig
+
+    config = yaml.safe_load(config_path.read_text())
+    for dataset in config["datasets"].values():
+        for run in dataset["runs"]:
+            values = {**config.get("simulation", {}), **dataset.get("simulation", {}),
+                      "n_showers": dataset["n_showers"], "run": run, "seed": dataset.get("seed", config["seed"])}
+            SimulationConfig.from_dict(values, particle=dataset["particle"])
+    ProcessConfig(config.get("dl1", {}).get("config", {}))
