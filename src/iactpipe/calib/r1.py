@@ -15,6 +15,8 @@ n_pixels, n_samples)`` with coefficients ``(n_channels, n_pixels)`` (or ``(n, ..
 """
 import numpy as np
 
+from . import _r1_kernels as _kernels
+
 __all__ = ["select_gain", "r0_to_r1", "DEFAULT_GAIN_THRESHOLD_ADC"]
 
 #: High-gain sample value above which a pixel switches to the low gain (ctapipe's default).
@@ -59,15 +61,29 @@ def r0_to_r1(waveform, pedestal_per_sample, dc_to_pe, gain_selection=True,
     gain = np.asarray(dc_to_pe, dtype=np.float32)
     if calib_scale != 1.0:
         gain = gain * np.float32(calib_scale)
+    if waveform.ndim < 3 or pedestal.ndim < 2 or gain.ndim < 2:
+        raise ValueError("r0_to_r1 needs waveforms (..., n_channels, n_pixels, n_samples) and coefficients "
+                         "(..., n_channels, n_pixels)")
+    if waveform.dtype.kind not in "uif":
+        waveform = waveform.astype(np.float32)
+    lead = waveform.shape[:-3]
+    n_channels, n_pixels, n_samples = waveform.shape[-3:]
+    n = int(np.prod(lead, dtype=np.int64))
+    # one batch axis for the kernels; coefficients broadcast (zero-stride views, no copies)
+    wf = np.ascontiguousarray(waveform.reshape((n, n_channels, n_pixels, n_samples)))
+    coefficient_shape = lead + (n_channels, n_pixels)
+    ped = np.broadcast_to(pedestal, coefficient_shape).reshape((n, n_channels, n_pixels))
+    dc = np.broadcast_to(gain, coefficient_shape).reshape((n, n_channels, n_pixels))
+    shift = np.float32(calib_shift)
+    apply_shift = bool(calib_shift != 0.0)
     if gain_selection:
-        selected = select_gain(waveform, gain_threshold_adc)
-        if waveform.shape[-3] > 1:
-            waveform = _take_channel(waveform, selected, True)
-            pedestal = _take_channel(np.broadcast_to(pedestal, waveform.shape[:-3] + pedestal.shape[-2:]), selected, False)
-            gain = _take_channel(np.broadcast_to(gain, waveform.shape[:-3] + gain.shape[-2:]), selected, False)
+        r1 = np.empty((n, 1, n_pixels, n_samples), np.float32)
+        selected = np.empty((n, n_pixels), np.int8)
+        _kernels.calibrate_gain_selected(wf, ped, dc, float(gain_threshold_adc), shift, apply_shift, r1, selected)
+        r1 = r1.reshape(lead + (1, n_pixels, n_samples))
     else:
-        selected = np.full(waveform.shape[:-3] + waveform.shape[-2:-1], -1, dtype=np.int8)
-    r1 = (waveform.astype(np.float32) - pedestal[..., np.newaxis]) * gain[..., np.newaxis]
-    if calib_shift != 0.0:
-        r1 += np.float32(calib_shift)
-    return r1, selected
+        r1 = np.empty((n, n_channels, n_pixels, n_samples), np.float32)
+        _kernels.calibrate_all_gains(wf, ped, dc, shift, apply_shift, r1)
+        r1 = r1.reshape(lead + (n_channels, n_pixels, n_samples))
+        selected = np.full((n, n_pixels), -1, dtype=np.int8)
+    return r1, selected.reshape(lead + (n_pixels,))
