@@ -49,6 +49,27 @@ def tailcuts_kernel(images, indptr, indices, picture_thresh, boundary_thresh,
 
 
 @njit(cache=NUMBA_CACHE)
+def flood_fill(start, label, labels, indptr, indices, stack):
+    """Give ``label`` to ``start`` and every pixel connected to it through pixels labelled -1.
+
+    Depth-first with an explicit ``stack`` (scratch of length >= nnz + n_pix); pixels to be
+    labelled must hold -1 in ``labels`` beforehand.
+    """
+    labels[start] = label
+    top = 1
+    stack[0] = start
+    while top > 0:
+        top -= 1
+        p = stack[top]
+        for k in range(indptr[p], indptr[p + 1]):
+            q = indices[k]
+            if labels[q] == -1:
+                labels[q] = label
+                stack[top] = q
+                top += 1
+
+
+@njit(cache=NUMBA_CACHE)
 def label_islands(mask, indptr, indices, labels, stack):
     """Label connected components of ``mask`` (1..n in order of their lowest pixel).
 
@@ -60,22 +81,9 @@ def label_islands(mask, indptr, indices, labels, stack):
         labels[i] = -1 if mask[i] else 0
     n_islands = 0
     for i in range(n_pix):
-        if labels[i] != -1:
-            continue
-        n_islands += 1
-        labels[i] = n_islands
-        top = 0
-        stack[top] = i
-        top += 1
-        while top > 0:
-            top -= 1
-            p = stack[top]
-            for k in range(indptr[p], indptr[p + 1]):
-                q = indices[k]
-                if labels[q] == -1:
-                    labels[q] = n_islands
-                    stack[top] = q
-                    top += 1
+        if labels[i] == -1:
+            n_islands += 1
+            flood_fill(i, n_islands, labels, indptr, indices, stack)
     return n_islands
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from ..env import NUMBA_CACHE
+from ._cleaning_kernels import flood_fill
 
 FLOAT_FIELDS = (
     "hillas_intensity", "hillas_fov_lon", "hillas_fov_lat", "hillas_r", "hillas_phi",
@@ -240,21 +241,9 @@ def _label_selected(sel, n, indptr, indices, labels, stack):
     n_islands = 0
     for k in range(n):
         i = sel[k]
-        if labels[i] != -1:
-            continue
-        n_islands += 1
-        labels[i] = n_islands
-        top = 1
-        stack[0] = i
-        while top > 0:
-            top -= 1
-            p = stack[top]
-            for kk in range(indptr[p], indptr[p + 1]):
-                q = indices[kk]
-                if labels[q] == -1:
-                    labels[q] = n_islands
-                    stack[top] = q
-                    top += 1
+        if labels[i] == -1:
+            n_islands += 1
+            flood_fill(i, n_islands, labels, indptr, indices, stack)
     return n_islands
 
 
