@@ -513,7 +513,7 @@ def deposit_pulses(pix, t, amp, t0, bin_ns, tables, first_offset, buf):
         peak, one table per pulse shape, all with the same ``first_offset``.
     first_offset : float
         Start of the tables relative to the peak, bins (negative).
-    buf : ndarray of float64, shape (n_tables, n_pixels, n_bins + 2 * n_taps)
+    buf : ndarray of float32, shape (n_tables, n_pixels, n_bins + 2 * n_taps)
         Padded traces, modified in place.
     """
     n_tables, n_phases, n_taps = tables.shape
@@ -536,7 +536,7 @@ def deposit_pulses(pix, t, amp, t0, bin_ns, tables, first_offset, buf):
             row = tables[j, phase]
             trace = buf[j, p, k0:k0 + n_taps]
             for m in range(n_taps):
-                trace[m] += a * row[m]
+                trace[m] += np.float32(a * row[m])
 
 
 @njit(cache=NUMBA_CACHE)
@@ -558,7 +558,7 @@ def trigger_signal(sig_pix, sig_t, sig_amp, nsb_rate, nsb_lo, nsb_hi, sigma, exp
     n_pixels = nsb_rate.shape[0]
     pad = table.shape[2]
     nsb_pix, nsb_t, nsb_amp = draw_nsb(nsb_rate, nsb_lo, nsb_hi, sigma, exp_fraction, exp_scale, inv_mean, state)
-    buf = np.zeros((1, n_pixels, n_bins + 2 * pad))
+    buf = np.zeros((1, n_pixels, n_bins + 2 * pad), np.float32)
     deposit_pulses(sig_pix, sig_t, sig_amp, grid_start, bin_ns, table, first_offset, buf)
     deposit_pulses(nsb_pix, nsb_t, nsb_amp, grid_start, bin_ns, table, first_offset, buf)
     signal = np.empty((n_pixels, n_bins))
@@ -586,7 +586,9 @@ def readout_waveforms(sig_pix, sig_t, sig_amp, nsb_pix, nsb_t, nsb_amp, nsb_rate
     """
     n_pixels = nsb_rate.shape[0]
     pad = tables.shape[2]
-    buf = np.zeros((tables.shape[0], n_pixels, n_samples + 2 * pad))
+    # float32 traces halve the memory traffic of zeroing and reading the padded buffer (~7 %
+    # faster per LSTCam event); their rounding (1e-7 relative) is far below one ADC count
+    buf = np.zeros((tables.shape[0], n_pixels, n_samples + 2 * pad), np.float32)
     deposit_pulses(sig_pix, sig_t, sig_amp, window_start, sample_ns, tables, first_offset, buf)
     deposit_pulses(nsb_pix, nsb_t, nsb_amp, window_start, sample_ns, tables, first_offset, buf)
     for j in range(extra_lo.shape[0]):
@@ -606,7 +608,7 @@ def digitise(buf, pad, channel_table, scale, pedestal, noise, adc_max, state):
 
     Parameters
     ----------
-    buf : ndarray of float64, shape (n_tables, n_pixels, n_samples + 2 * pad)
+    buf : ndarray of float32, shape (n_tables, n_pixels, n_samples + 2 * pad)
         Padded traces in single-pe peak units, one per distinct pulse shape.
     pad : int
         Padding on each side of the traces.
