@@ -722,6 +722,19 @@ R1 = TableSchema(
     compress=False,
 )
 
+# the same trigger columns at R0 (raw files) and DL1 (processed files)
+_SUBARRAY_TRIGGER_COLUMNS = _SUBARRAY_INDEX + (
+    _TIME,
+    Column("tels_with_trigger", "bool", None,
+           "Triggered telescopes, mask over the subarray's sorted tel_ids", shape=("n_tels",)),
+    _EVENT_TYPE,
+)
+_TELESCOPE_TRIGGER_COLUMNS = _TEL_INDEX + (
+    replace(_TIME, description="Telescope trigger time, CTAO high-resolution timestamp (TAI)"),
+    _EVENT_TYPE,
+    Column("n_trigger_pixels", "int64", None, "Pixels taking part in the trigger (-1 if unknown)"),
+)
+
 CAMERA_CALIBRATION = TableSchema(
     name="camera_calibration",
     path_template=CAMERA_CALIBRATION_PATH,
@@ -750,12 +763,7 @@ CAMERA_CALIBRATION = TableSchema(
 R0_SUBARRAY_TRIGGER = TableSchema(
     name="r0_subarray_trigger",
     path_template=R0_SUBARRAY_TRIGGER_PATH,
-    columns=_SUBARRAY_INDEX + (
-        _TIME,
-        Column("tels_with_trigger", "bool", None,
-               "Triggered telescopes, mask over the subarray's sorted tel_ids", shape=("n_tels",)),
-        _EVENT_TYPE,
-    ),
+    columns=_SUBARRAY_TRIGGER_COLUMNS,
     index_columns=_SUBARRAY_KEYS,
     description="Array trigger of every recorded raw event (copied to /dl1/event/subarray/trigger by processing).",
     data_level="r0",
@@ -764,11 +772,7 @@ R0_SUBARRAY_TRIGGER = TableSchema(
 R0_TELESCOPE_TRIGGER = TableSchema(
     name="r0_telescope_trigger",
     path_template=R0_TELESCOPE_TRIGGER_PATH,
-    columns=_TEL_INDEX + (
-        replace(_TIME, description="Telescope trigger time, CTAO high-resolution timestamp (TAI)"),
-        _EVENT_TYPE,
-        Column("n_trigger_pixels", "int64", None, "Pixels taking part in the trigger (-1 if unknown)"),
-    ),
+    columns=_TELESCOPE_TRIGGER_COLUMNS,
     index_columns=_TEL_KEYS,
     description="Telescope triggers of the recorded raw events (a single table).",
     data_level="r0",
@@ -779,12 +783,7 @@ R0_TELESCOPE_TRIGGER = TableSchema(
 DL1_SUBARRAY_TRIGGER = TableSchema(
     name="dl1_subarray_trigger",
     path_template=DL1_SUBARRAY_TRIGGER_PATH,
-    columns=_SUBARRAY_INDEX + (
-        _TIME,
-        Column("tels_with_trigger", "bool", None,
-               "Triggered telescopes, mask over the subarray's sorted tel_ids", shape=("n_tels",)),
-        _EVENT_TYPE,
-    ),
+    columns=_SUBARRAY_TRIGGER_COLUMNS,
     index_columns=_SUBARRAY_KEYS,
     description="Array trigger of every event.",
     data_level="dl1",
@@ -793,11 +792,7 @@ DL1_SUBARRAY_TRIGGER = TableSchema(
 DL1_TELESCOPE_TRIGGER = TableSchema(
     name="dl1_telescope_trigger",
     path_template=DL1_TELESCOPE_TRIGGER_PATH,
-    columns=_TEL_INDEX + (
-        replace(_TIME, description="Telescope trigger time, CTAO high-resolution timestamp (TAI)"),
-        _EVENT_TYPE,
-        Column("n_trigger_pixels", "int64", None, "Pixels taking part in the trigger (-1 if unknown)"),
-    ),
+    columns=_TELESCOPE_TRIGGER_COLUMNS,
     index_columns=_TEL_KEYS,
     description="Telescope triggers of all telescopes (a single table).",
     data_level="dl1",
