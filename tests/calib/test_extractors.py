@@ -122,3 +122,51 @@ def test_two_pass_flags_dim_images_invalid(camera):
     _, _, valid = E.TwoPassWindowSum(readout, geometry, telescope_type="LST_LST_LSTCam")(waveforms)
     assert valid.tolist() == [False, True]
     assert E.default_core_threshold("MST_MST_NectarCam") == 8.0
+
+
+def _random_neighbors(n_pixels, max_neighbors, rng):
+    """CSR lists of 1..max_neighbors distinct other pixels per pixel (not symmetric: the
+    kernels do not need it)."""
+    counts = rng.integers(1, max_neighbors + 1, n_pixels)
+    indices = [np.sort(rng.choice(np.delete(np.arange(n_pixels), p), c, replace=False))
+               for p, c in enumerate(counts)]
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), np.concatenate(indices).astype(np.int64)
+
+
+@pytest.mark.parametrize("neighbors", ["LSTCam", "CHEC", "random-8", "random-11"])
+@pytest.mark.parametrize("local_weight", [0, 1, 3])
+def test_fused_neighbor_kernel_equals_reference(neighbors, local_weight):
+    """The fused NeighborPeakWindowSum kernel (padded neighbour table, one pass per event)
+    gives bit-identical charges and times to the reference peak search + window sum, for
+    6 (hexagonal), 4 (square), up to 8 and more neighbours, with broken pixels and with
+    ties (identical samples)."""
+    from iactpipe.calib import _extractor_kernels as K
+    from iactpipe.instrument.cameras import build_camera_geometry
+
+    rng = np.random.default_rng(11)
+    if neighbors.startswith("random"):
+        n_pixels = 300
+        indptr, indices = _random_neighbors(n_pixels, int(neighbors.split("-")[1]), rng)
+    else:
+        geometry = build_camera_geometry(neighbors)
+        n_pixels = geometry.n_pixels
+        indptr = np.asarray(geometry.neighbors.indptr, np.int64)
+        indices = np.asarray(geometry.neighbors.indices, np.int64)
+    n_events, n_samples = 5, 30
+    waveforms = rng.normal(0, 1, (n_events, n_pixels, n_samples)).astype(np.float32)
+    waveforms[1] = np.round(waveforms[1])  # many exact ties in the neighbour sums
+    waveforms[2, :10] = 0.0
+    broken = rng.random((n_events, n_pixels)) < 0.05
+    broken[0] = False
+    table = K.neighbor_table(indptr, indices)
+    longest = int(np.diff(indptr).max())
+    assert table.shape[1] == next((w for w in (4, 6, 8) if longest <= w), longest)
+    charge = np.empty((n_events, n_pixels), np.float32)
+    time = np.empty_like(charge)
+    K.neighbor_peak_window_sum(waveforms, table, local_weight, broken, 7, 3, 1.0, charge, time)
+    peaks = K.neighbor_peak_index(waveforms, indptr, indices, local_weight, broken)
+    reference_charge = np.empty_like(charge)
+    reference_time = np.empty_like(charge)
+    K.window_sum(waveforms, peaks, 7, 3, 1.0, reference_charge, reference_time)
+    np.testing.assert_array_equal(charge, reference_charge)
+    np.testing.assert_array_equal(time, reference_time)

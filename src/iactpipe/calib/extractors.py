@@ -263,6 +263,14 @@ class NeighborPeakWindowSum(_PeakWindow):
         indptr, indices = self._neighbors()
         return K.neighbor_peak_index(waveforms, indptr, indices, int(self.local_weight), broken)
 
+    def _extract(self, waveforms, gain, broken, charge, peak_time, is_valid):
+        # peak search and integration fused per event (`neighbor_peak_window_sum`)
+        if getattr(self, "_table", None) is None:
+            self._table = K.neighbor_table(*self._neighbors())
+        K.neighbor_peak_window_sum(waveforms, self._table, int(self.local_weight), broken, int(self.window_width),
+                                   int(self.window_shift), self.sampling_rate_ghz, charge, peak_time)
+        self._finish(charge, gain)
+
 
 class SlidingWindowMaxSum(ImageExtractor):
     """The ``window_width`` consecutive samples with the largest sum."""

@@ -38,7 +38,7 @@ def _take_channel(values, selected, has_samples):
 
 
 def r0_to_r1(waveform, pedestal_per_sample, dc_to_pe, gain_selection=True,
-             gain_threshold_adc=DEFAULT_GAIN_THRESHOLD_ADC, calib_scale=1.0, calib_shift=0.0):
+             gain_threshold_adc=DEFAULT_GAIN_THRESHOLD_ADC, calib_scale=1.0, calib_shift=0.0, return_finite=False):
     """Calibrate R0 waveforms to R1.
 
     Parameters
@@ -50,11 +50,16 @@ def r0_to_r1(waveform, pedestal_per_sample, dc_to_pe, gain_selection=True,
     gain_threshold_adc : float
     calib_scale, calib_shift : float
         Extra scale and shift (mis-calibration studies); defaults change nothing.
+    return_finite : bool
+        Also return, per pixel, whether all its R1 samples are finite (gain selection
+        only); computed in the same pass, much cheaper than ``np.isfinite`` afterwards.
 
     Returns
     -------
     r1 : ndarray float32 (..., 1 or n_channels, n_pixels, n_samples)
     selected_gain_channel : ndarray int8 (..., n_pixels), -1 everywhere without gain selection
+    finite : ndarray bool (..., n_pixels)
+        Only with ``return_finite``.
     """
     waveform = np.asarray(waveform)
     pedestal = np.asarray(pedestal_per_sample, dtype=np.float32)
@@ -76,11 +81,20 @@ def r0_to_r1(waveform, pedestal_per_sample, dc_to_pe, gain_selection=True,
     dc = np.broadcast_to(gain, coefficient_shape).reshape((n, n_channels, n_pixels))
     shift = np.float32(calib_shift)
     apply_shift = bool(calib_shift != 0.0)
+    if return_finite and not gain_selection:
+        raise ValueError("return_finite needs gain_selection=True")
     if gain_selection:
         r1 = np.empty((n, 1, n_pixels, n_samples), np.float32)
         selected = np.empty((n, n_pixels), np.int8)
-        _kernels.calibrate_gain_selected(wf, ped, dc, float(gain_threshold_adc), shift, apply_shift, r1, selected)
+        finite = np.empty((n, n_pixels), bool)
+        # integer input bounds |r0|, so finiteness follows from the coefficients
+        magnitude = (float(max(abs(np.iinfo(wf.dtype).min), np.iinfo(wf.dtype).max)) if wf.dtype.kind in "ui"
+                     else np.inf)
+        _kernels.calibrate_gain_selected(wf, ped, dc, float(gain_threshold_adc), shift, apply_shift, magnitude,
+                                         r1, selected, finite)
         r1 = r1.reshape(lead + (1, n_pixels, n_samples))
+        if return_finite:
+            return r1, selected.reshape(lead + (n_pixels,)), finite.reshape(lead + (n_pixels,))
     else:
         r1 = np.empty((n, n_channels, n_pixels, n_samples), np.float32)
         _kernels.calibrate_all_gains(wf, ped, dc, shift, apply_shift, r1)

@@ -112,10 +112,9 @@ def process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift=None)
 
     config = setup.config
     n = len(waveforms)
-    r1, gain = r0_to_r1(waveforms, pedestal, dc_to_pe, gain_selection=True,
-                        gain_threshold_adc=config.gain_threshold_adc)
+    r1, gain, finite = r0_to_r1(waveforms, pedestal, dc_to_pe, gain_selection=True,
+                                gain_threshold_adc=config.gain_threshold_adc, return_finite=True)
     r1 = r1[:, 0]
-    finite = np.isfinite(r1).all(axis=-1)
     invalid = broken | ~finite
     if not finite.all():
         r1 = np.where(finite[..., np.newaxis], r1, np.float32(0.0))
@@ -324,11 +323,7 @@ def process_file(input_path, output_path, config=None, write_images=False, n_job
 
             def jobs():
                 for batch in batches:
-                    description = batch.description
-                    key = id(description)
-                    if key not in setups:
-                        setups[key] = TelescopeSetup(description, config.for_telescope(description))
-                    setup = setups[key]
+                    setup = _setup_for(setups, batch.description, config)
                     n_channels, n_pixels = batch.waveforms.shape[1:3]
                     pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(
                         source.calibration, batch.tel_id, n_channels, n_pixels)
@@ -339,10 +334,21 @@ def process_file(input_path, output_path, config=None, write_images=False, n_job
                     yield meta, (setup, batch.waveforms, pedestal, dc_to_pe, broken, time_shift)
 
             try:
-                if int(n_jobs) == 1:
+                if is_hdf5:
+                    # the batches are row ranges: each process reads its own, so only the
+                    # (small) results travel between processes
+                    plan = source.batch_plan(batch_events)
+                    if int(n_jobs) == 1:
+                        worker = _BatchWorker(source, config)
+                        results = (worker(job) for job in plan)
+                    else:
+                        pool, results = _parallel(plan, int(n_jobs), _hdf5_worker_job,
+                                                  initializer=_init_hdf5_worker,
+                                                  initargs=(str(input_path), config))
+                elif int(n_jobs) == 1:
                     results = ((meta, _batch_job(args)) for meta, args in jobs())
                 else:
-                    pool, results = _parallel(jobs(), int(n_jobs))
+                    pool, results = _parallel(jobs(), int(n_jobs), _batch_job, with_meta=True)
                 for meta, result in results:
                     _write_batch(writer, meta, result, write_images)
                     counts["tel_events"] += len(meta[0])
@@ -372,26 +378,78 @@ def process_file(input_path, output_path, config=None, write_images=False, n_job
                           n_valid_images=counts["valid"], truncated=bool(source.truncated), output=str(output_path))
 
 
-def _parallel(jobs, n_jobs):
-    """Run `_batch_job` over ``jobs`` in ``n_jobs`` processes; yield results in input order."""
+def _setup_for(setups, description, config):
+    """The `TelescopeSetup` of ``description`` from the cache ``setups`` (built on first use)."""
+    key = id(description)
+    if key not in setups:
+        setups[key] = TelescopeSetup(description, config.for_telescope(description))
+    return setups[key]
+
+
+class _BatchWorker:
+    """Reads one planned batch (``(tel_id, start, stop)``) of an HDF5 source and processes it."""
+
+    def __init__(self, source, config):
+        self.source = source
+        self.config = config
+        self.setups = {}
+
+    def __call__(self, job):
+        tel_id, start, stop = job
+        batch = self.source.read_batch(tel_id, start, stop)
+        setup = _setup_for(self.setups, batch.description, self.config)
+        n_channels, n_pixels = batch.waveforms.shape[1:3]
+        pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(self.source.calibration, batch.tel_id,
+                                                                    n_channels, n_pixels)
+        result = process_batch(setup, batch.waveforms, pedestal, dc_to_pe, broken, time_shift)
+        return (batch.tel_id, batch.obs_id, batch.event_id), result
+
+
+#: the worker process's own reader (set by `_init_hdf5_worker` in each worker process only)
+_PROCESS_WORKER = None
+
+
+def _init_hdf5_worker(path, config):
+    global _PROCESS_WORKER
+    from ..io import open_events
+
+    _PROCESS_WORKER = _BatchWorker(open_events(path), config)
+
+
+def _hdf5_worker_job(job):
+    return _PROCESS_WORKER(job)
+
+
+def _parallel(jobs, n_jobs, function, with_meta=False, initializer=None, initargs=()):
+    """Run ``function`` over ``jobs`` in ``n_jobs`` processes; yield results in input order.
+
+    At most ``2 * n_jobs`` jobs are in flight, so memory stays bounded. With
+    ``with_meta`` the jobs are ``(meta, args)`` pairs and ``(meta, function(args))`` is
+    yielded; otherwise ``function(job)`` (which returns its own ``(meta, result)``).
+    """
     import collections
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import multiprocessing
-
-    # "spawn": forking a process whose numba kernels already started OpenMP threads is unsafe
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"))
+    # "spawn": a forked worker would inherit the open (writable) output HDF5 file and the
+    # parent's numba/OpenMP state
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=initializer, initargs=initargs)
 
     def generate():
         pending = collections.deque()
-        for meta, args in jobs:
-            pending.append((meta, pool.submit(_batch_job, args)))
+
+        def collect():
+            meta, future = pending.popleft()
+            return (meta, future.result()) if with_meta else future.result()
+
+        for job in jobs:
+            meta, args = job if with_meta else (None, job)
+            pending.append((meta, pool.submit(function, args)))
             while len(pending) >= 2 * n_jobs:
-                meta0, future = pending.popleft()
-                yield meta0, future.result()
+                yield collect()
         while pending:
-            meta0, future = pending.popleft()
-            yield meta0, future.result()
+            yield collect()
 
     return pool, generate()
 

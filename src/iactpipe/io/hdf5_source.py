@@ -176,21 +176,33 @@ class HDF5EventSource(EventSource):
         if event_filter is not None:
             yield from super().iter_batches(max_events=max_events, event_filter=event_filter)
             return
+        for tel_id, start, stop in self.batch_plan(max_events):
+            yield self.read_batch(tel_id, start, stop)
+
+    def batch_plan(self, max_events=DEFAULT_BATCH_EVENTS):
+        """The row ranges `iter_batches` reads: list of ``(tel_id, start, stop)``.
+
+        With `read_batch`, lets worker processes read their own batches from the file
+        (only the small results travel between processes, never the waveforms).
+        """
         if max_events < 1:
             raise ValueError("max_events must be >= 1")
-        for tel_id, node in self._r0.items():
-            description = self.subarray.telescope(tel_id)
-            images = self._images.get(tel_id)
-            for start in range(0, node.nrows, max_events):
-                stop = min(start + max_events, node.nrows)
-                rows = node.read(start=start, stop=stop)
-                true_images = None
-                if images is not None and images.nrows == node.nrows:
-                    image_rows = images.read(start=start, stop=stop)
-                    if np.array_equal(image_rows["event_id"], rows["event_id"]):
-                        true_images = image_rows["true_image"]
-                yield TelescopeBatch(
-                    telescope_type=description.name, description=description,
-                    obs_id=rows["obs_id"].astype(np.int32), event_id=rows["event_id"].astype(np.int64),
-                    tel_id=rows["tel_id"].astype(np.int16), event_type=rows["event_type"].astype(np.uint8),
-                    waveforms=rows["waveform"], true_images=true_images)
+        return [(tel_id, start, min(start + max_events, node.nrows))
+                for tel_id, node in self._r0.items() for start in range(0, node.nrows, max_events)]
+
+    def read_batch(self, tel_id, start, stop):
+        """Rows ``start:stop`` of telescope ``tel_id``'s R0 table as a `TelescopeBatch`."""
+        node = self._r0[tel_id]
+        description = self.subarray.telescope(tel_id)
+        images = self._images.get(tel_id)
+        rows = node.read(start=start, stop=stop)
+        true_images = None
+        if images is not None and images.nrows == node.nrows:
+            image_rows = images.read(start=start, stop=stop)
+            if np.array_equal(image_rows["event_id"], rows["event_id"]):
+                true_images = image_rows["true_image"]
+        return TelescopeBatch(
+            telescope_type=description.name, description=description,
+            obs_id=rows["obs_id"].astype(np.int32), event_id=rows["event_id"].astype(np.int64),
+            tel_id=rows["tel_id"].astype(np.int16), event_type=rows["event_type"].astype(np.uint8),
+            waveforms=rows["waveform"], true_images=true_images)
