@@ -1,4 +1,4 @@
-# iactpipe workflow: simulate raw runs, then process them R0 -> DL1.
+# iactpipe workflow: simulate raw runs, process them R0 -> DL1, reconstruct DL1 -> DL2.
 #
 #   snakemake --cores 4                                  # config/config.yaml
 #   snakemake --cores 2 --configfile config/test.yaml    # tiny test production
@@ -21,9 +21,11 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dl1.smk"
+include: "workflow/rules/dl2.smk"
 
 
 rule all:
     input:
         dl1_targets(),
+        dl2_targets(),
     default_target: True

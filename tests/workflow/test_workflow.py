@@ -45,29 +45,35 @@ def dl1_files(config_path):
             for name, dataset in config["datasets"].items() for run in dataset["runs"]]
 
 
+def dl2_files(config_path):
+    return [Path(str(path).replace("dl1", "dl2")) for path in dl1_files(config_path)]
+
+
 def test_lint_reports_only_accepted_lints(tmp_path):
     result = snakemake("--lint", "--directory", tmp_path, "--configfile", MAIN_CONFIG, cwd=PROJECT_ROOT)
     output = result.stdout
     assert "Error" not in output, output
     lints = set(re.findall(r"^\s+\* (.+?):?$", output, flags=re.M))
     assert lints <= ACCEPTED_LINTS, output
-    # exactly the two rules, each with only the accepted lint
-    assert sorted(re.findall(r"^Lints for rule (\w+)", output, flags=re.M)) == ["process_dl1", "simulate_run"], output
+    # exactly the three rules, each with only the accepted lint
+    assert sorted(re.findall(r"^Lints for rule (\w+)", output, flags=re.M)) == [
+        "process_dl1", "reconstruct_stereo", "simulate_run"], output
     assert "Lints for snakefile" not in output, output
 
 
 @pytest.mark.parametrize("config", [TEST_CONFIG, MAIN_CONFIG], ids=["test", "main"])
-def test_dry_run_plans_one_simulation_and_one_dl1_job_per_run(tmp_path, config):
+def test_dry_run_plans_one_simulation_dl1_and_dl2_job_per_run(tmp_path, config):
     result = snakemake("-n", "--directory", tmp_path, "--configfile", config, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
     n_runs = len(dl1_files(config))
-    assert job_counts(result.stdout) == {"simulate_run": n_runs, "process_dl1": n_runs, "all": 1}
+    assert job_counts(result.stdout) == {"simulate_run": n_runs, "process_dl1": n_runs,
+                                         "reconstruct_stereo": n_runs, "all": 1}
     # the --configfile replaces config/config.yaml rather than being merged with it
-    for path in dl1_files(config):
+    for path in dl1_files(config) + dl2_files(config):
         assert str(path) in result.stdout
 
 
-def test_tiny_run_writes_valid_dl1_and_removes_raw_files(tmp_path):
+def test_tiny_run_writes_valid_dl1_and_dl2_and_removes_raw_files(tmp_path):
     result = snakemake("--cores", 2, "--directory", tmp_path, "--configfile", TEST_CONFIG, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
     expected = dl1_files(TEST_CONFIG)
@@ -79,7 +85,10 @@ def test_tiny_run_writes_valid_dl1_and_removes_raw_files(tmp_path):
                               capture_output=True, text=True)
         assert info.returncode == 0, info.stdout + info.stderr
         run = path.name.split(".")[0]
-        for rule in ("simulate_run", "process_dl1"):
+        dl2 = tmp_path / "results/dl2" / path.parent.name / f"{run}.dl2.h5"
+        info = subprocess.run([iactpipe, "info", "--require", "dl2", str(dl2)], capture_output=True, text=True)
+        assert info.returncode == 0, info.stdout + info.stderr
+        for rule in ("simulate_run", "process_dl1", "reconstruct_stereo"):
             logs = tmp_path / "logs" / rule / path.parent.name
             assert (logs / f"{run}.log").is_file()
             assert (logs / f"{run}.benchmark.tsv").is_file()
@@ -90,6 +99,12 @@ def test_tiny_run_writes_valid_dl1_and_removes_raw_files(tmp_path):
     sim = yaml.safe_load((tmp_path / "logs/simulate_run/gamma/run000001.config.yaml").read_text())
     assert sim["simulation"]["array"] == "CTAO-North-LST"
     assert sim["simulation"]["run"] == 1
+    reco = yaml.safe_load((tmp_path / "logs/reconstruct_stereo/gamma/run000001.config.yaml").read_text())
+    assert reco == {"reconstruct": {"quality": {"min_intensity_pe": 30.0}}}
+    from iactpipe.io.hdf5 import read_subarray_events
+
+    events = read_subarray_events(tmp_path / "results/dl2/gamma/run000001.dl2.h5")
+    assert events["HillasReconstructor_is_valid"].sum() > 0
     # nothing left to do
     again = snakemake("-n", "--directory", tmp_path, "--configfile", TEST_CONFIG, cwd=PROJECT_ROOT)
     assert again.returncode == 0, again.stdout
@@ -117,12 +132,21 @@ def test_config_change_reruns_only_the_affected_stage(tmp_path):
     changed = write_config(tmp_path / "dl1_changed.yaml", dl1_change)
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
-    assert job_counts(result.stdout) == {"process_dl1": 2, "all": 1}
+    assert job_counts(result.stdout) == {"process_dl1": 2, "reconstruct_stereo": 2, "all": 1}
+
+    def dl2_change(config):
+        config.update(keep_raw=True)
+        config["dl2"]["config"]["min_telescopes"] = 3
+
+    changed = write_config(tmp_path / "dl2_changed.yaml", dl2_change)
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    assert job_counts(result.stdout) == {"reconstruct_stereo": 2, "all": 1}
 
     changed = write_config(tmp_path / "sim_changed.yaml", lambda c: c.update(keep_raw=True, seed=2))
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
-    assert job_counts(result.stdout) == {"simulate_run": 2, "process_dl1": 2, "all": 1}
+    assert job_counts(result.stdout) == {"simulate_run": 2, "process_dl1": 2, "reconstruct_stereo": 2, "all": 1}
 
 
 @pytest.mark.parametrize("edit, key", [
@@ -131,6 +155,7 @@ def test_config_change_reruns_only_the_affected_stage(tmp_path):
     pytest.param(lambda c: c["dl1"].update(config={"cleaning": {"picture_thresold_pe": 8.0}}),
                  "picture_thresold_pe", id="dl1-cleaning"),
     pytest.param(lambda c: c["datasets"]["gamma"].update(nshowers=3), "nshowers", id="dataset"),
+    pytest.param(lambda c: c["dl2"]["config"]["quality"].update(min_intensity=3), "min_intensity", id="dl2-quality"),
 ])
 def test_unknown_config_key_fails_naming_the_key(tmp_path, edit, key):
     bad = write_config(tmp_path / "bad.yaml", edit)
@@ -169,3 +194,6 @@ def test_config_slices_pass_the_package_validation(config_path):
                       "n_showers": dataset["n_showers"], "run": run, "seed": dataset.get("seed", config["seed"])}
             SimulationConfig.from_dict(values, particle=dataset["particle"])
     ProcessConfig(config.get("dl1", {}).get("config", {}))
+    from iactpipe.reco.config import ReconstructConfig
+
+    ReconstructConfig({"reconstruct": config.get("dl2", {}).get("config", {})})

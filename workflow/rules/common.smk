@@ -42,6 +42,15 @@ def dl1_targets():
     ]
 
 
+def dl2_targets():
+    """DL2 (stereo geometry) file of every run of every dataset."""
+    return [
+        f"results/dl2/{name}/run{run:06d}.dl2.h5"
+        for name, dataset in config["datasets"].items()
+        for run in dataset["runs"]
+    ]
+
+
 def raw_output(path):
     """Raw run files are temporary unless ``keep_raw: true``."""
     return path if config["keep_raw"] else temp(path)
@@ -78,3 +87,8 @@ def dl1_flags(wildcards):
     if config["dl1"]["write_images"]:
         flags.append("--write-images")
     return " ".join(flags)
+
+
+def dl2_slice(wildcards):
+    """JSON text of the reconstruction configuration passed to ``iactpipe reconstruct --config``."""
+    return json.dumps({"reconstruct": config["dl2"]["config"]}, sort_keys=True)

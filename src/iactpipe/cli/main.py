@@ -18,6 +18,7 @@ COMMANDS = {
     "simulate": ("simulate", "simulate showers seen by a built-in array and write a raw (R0) HDF5 run"),
     "validate-simulation": ("validate_simulation", "measure the simulator against its physics expectations"),
     "process": ("process", "R0/sim_telarray -> DL1: calibrate, extract, clean, parametrise"),
+    "reconstruct": ("reconstruct", "DL1 -> DL2: join telescopes into array events, reconstruct direction, core, h_max"),
     "info": ("info", "show what a data file holds: data levels, telescopes, events, provenance"),
     "instrument": ("instrument", "list the built-in cameras, telescopes and arrays (or those of a file)"),
     "datamodel": ("datamodel", "print or write the HDF5 data model documentation (docs/data_model.md)"),

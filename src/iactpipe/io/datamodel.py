@@ -945,6 +945,11 @@ _CLASSIFICATION = (
 _IMPACT = (
     Column("impact_distance", "float64", "m", "Distance of the telescope to the reconstructed shower axis"),
     Column("impact_distance_uncert", "float64", "m", "Uncertainty of impact_distance"),
+    Column("disp", "float64", "deg",
+           "Signed distance from the image centroid to the reconstructed direction along the image major axis "
+           "(telescope frame; iactpipe addition)"),
+    Column("miss", "float64", "deg",
+           "Distance of the reconstructed direction from the image major axis (telescope frame; iactpipe addition)"),
 )
 _DISP = (
     Column("parameter", "float64", "deg",
@@ -976,9 +981,15 @@ def _dl2_telescope(kind, columns, description):
 
 
 DL2_SUBARRAY_GEOMETRY = _dl2_subarray(
-    "geometry", _GEOMETRY + _CORE + _VALIDITY + (Column("average_intensity", "float64", "p.e.",
-                                                         "Mean intensity of the images used"),),
-    "Stereo shower direction and core, per algorithm.")
+    "geometry", _GEOMETRY + _CORE + _VALIDITY + (
+        Column("average_intensity", "float64", "p.e.", "Mean intensity of the images used"),
+        Column("multiplicity", "int16", None, "Number of telescope images used (iactpipe addition)"),
+        Column("invalid_reason", "uint8", None,
+               "0 valid; why the reconstruction failed otherwise: 1 too few usable telescopes, 2 image planes "
+               "(nearly) parallel, 3 core undefined, 4 h_max undefined (iactpipe addition; "
+               "iactpipe.reco.REASON_NAMES)"),
+    ),
+    "Stereo shower direction and core, per algorithm. Invalid events have NaN results.")
 DL2_SUBARRAY_ENERGY = _dl2_subarray("energy", _ENERGY + _VALIDITY, "Array-level energy estimate, per algorithm.")
 DL2_SUBARRAY_CLASSIFICATION = _dl2_subarray(
     "classification", _CLASSIFICATION + _VALIDITY, "Array-level gamma/hadron score, per algorithm.")

@@ -1,0 +1,25 @@
+# DL1 -> DL2: join the telescopes into array events and reconstruct the shower geometry
+# (direction, core, h_max, impact distances), one job per run.
+
+
+rule reconstruct_stereo:
+    input:
+        "results/dl1/{dataset}/run{run}.dl1.h5",
+    output:
+        "results/dl2/{dataset}/run{run}.dl2.h5",
+    log:
+        main="logs/reconstruct_stereo/{dataset}/run{run}.log",
+        config="logs/reconstruct_stereo/{dataset}/run{run}.config.yaml",
+    benchmark:
+        "logs/reconstruct_stereo/{dataset}/run{run}.benchmark.tsv"
+    params:
+        dl2=dl2_slice,
+        version=IACTPIPE_VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    shell:
+        "printf '%s\\n' {params.dl2:q} > {log.config} && "
+        "iactpipe reconstruct --input {input} --output {output} --config {log.config} "
+        "> {log.main} 2>&1"
