@@ -72,6 +72,29 @@ def test_pixel_centres_map_to_their_own_pixel(models, name):
 
 
 @pytest.mark.parametrize("name", telescope_names())
+def test_lookup_fast_path_of_inside_cells_changes_nothing(models, name):
+    # cells flagged as lying inside one pixel skip the nearest-centre search; the result
+    # must be the full search's, also on cell corners and edges
+    model = models[name]
+    assert 0.3 < model.grid_inside[model.grid_table >= 0].mean() < 0.9
+    rng = np.random.default_rng(11)
+    radius = 1.05 * np.hypot(model.pix_x, model.pix_y).max()
+    x = rng.uniform(-radius, radius, 300_000)
+    y = rng.uniform(-radius, radius, 300_000)
+    ny, nx = model.grid_table.shape
+    corner_x = model.grid_origin_m[0] + model.grid_cell_m * rng.integers(0, nx + 1, 50_000)
+    corner_y = model.grid_origin_m[1] + model.grid_cell_m * rng.integers(0, ny + 1, 50_000)
+    x = np.concatenate([x, corner_x, corner_x, rng.uniform(-radius, radius, 50_000)])
+    y = np.concatenate([y, corner_y, rng.uniform(-radius, radius, 50_000), corner_y])
+    args = (model.grid_origin_m[0], model.grid_origin_m[1], model.grid_cell_m, model.grid_table)
+    rest = (model.pix_x, model.pix_y, model.neighbor_indptr, model.neighbor_indices, model.pix_half_width,
+            model.pix_normals)
+    fast = _camera_kernels.lookup_pixels(x, y, *args, model.grid_inside, *rest)
+    full = _camera_kernels.lookup_pixels(x, y, *args, np.zeros_like(model.grid_inside), *rest)
+    assert np.array_equal(fast, full)
+
+
+@pytest.mark.parametrize("name", telescope_names())
 def test_points_far_outside_give_minus_one(models, name):
     model = models[name]
     radius = np.hypot(model.pix_x, model.pix_y).max()
@@ -207,6 +230,15 @@ def test_single_pe_amplitudes_have_unit_mean_and_stated_resolution():
     assert amp.mean() == pytest.approx(1.0, abs=0.005)
     assert np.mean(amp ** 2) == pytest.approx(el.excess_noise_factor, rel=0.01)
     assert np.all(amp >= 0)
+    # shape of the mixture: the exponential component (fraction f, scale s, in units of
+    # the mean m) is alone below the Gaussian (sigma 0.3, centred on 1/m)
+    from scipy import stats
+
+    m = el.single_pe_mean
+    low = 0.05 / m
+    expected = (el.spe_exp_fraction * -np.expm1(-0.05 / el.spe_exp_scale)
+                + (1 - el.spe_exp_fraction) * stats.norm.cdf((0.05 - 1) / el.spe_sigma_rel))
+    assert np.mean(amp < low) == pytest.approx(expected, rel=0.05)
 
 
 def test_kernel_random_numbers():

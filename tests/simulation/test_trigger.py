@@ -197,9 +197,12 @@ def test_compact_100_pe_image_triggers(models, name):
     results = [simulate_camera_event(model, *_compact_image(model, rng, 100, t0=50.0), cal, rng)
                for _ in range(n_events)]
     n_triggered = sum(r.triggered for r in results)
-    # majority triggers can miss an image whose light falls into fewer than 3 pixels
-    # (measured efficiency >= 99.5 % for all cameras, 200 images each)
-    assert n_triggered >= (n_events if name in ("LST_LST_LSTCam", "MST_MST_NectarCam") else n_events - 1)
+    # majority triggers can miss an image whose light falls into fewer than 3 pixels, and
+    # 100 pe are close to LSTCam's analog-sum threshold (40 pe in a 7-pixel group, clipped
+    # at 15 pe per pixel): its measured efficiency for this image is ~99 % (1978/2000 with
+    # the separate camera kernels, 1981/2000 with the fused one), so up to 2 misses in 20
+    # are allowed (probability of more ~0.1 %)
+    assert n_triggered >= n_events - 2
     times = np.array([r.trigger_time_ns for r in results if r.triggered])
     # the discriminators fire on the rising edge of the light (1 ns rms spread around 50 ns)
     assert np.all((times > 50.0 - 10.0) & (times < 50.0 + 5.0))
