@@ -1,4 +1,5 @@
-# iactpipe workflow: simulate raw runs, process them R0 -> DL1, reconstruct DL1 -> DL2.
+# iactpipe workflow: simulate raw runs, process them R0 -> DL1, reconstruct DL1 -> DL2,
+# train the models and apply them.
 #
 #   snakemake --cores 4                                  # config/config.yaml
 #   snakemake --cores 2 --configfile config/test.yaml    # tiny test production
@@ -22,10 +23,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dl1.smk"
 include: "workflow/rules/dl2.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:
     input:
         dl1_targets(),
         dl2_targets(),
+        ml_targets(),
     default_target: True

@@ -92,3 +92,60 @@ def dl1_flags(wildcards):
 def dl2_slice(wildcards):
     """JSON text of the reconstruction configuration passed to ``iactpipe reconstruct --config``."""
     return json.dumps({"reconstruct": config["dl2"]["config"]}, sort_keys=True)
+
+
+#: plots written by the training job (results/plots/ml/<name>.png)
+ML_PLOTS = ("energy_performance", "classification", "direction")
+
+
+def training_files(particle):
+    """DL2 files of every run of the datasets that train the models for ``particle``."""
+    names = config["train"][particle]
+    return [
+        f"results/dl2/{name}/run{run:06d}.dl2.h5"
+        for name in names
+        for run in config["datasets"][name]["runs"]
+    ]
+
+
+def train_particle_flags(wildcards, input):
+    """``--gamma ... --proton ... [--electron ...]`` of ``iactpipe train``."""
+    flags = []
+    for particle in ("gamma", "proton", "electron"):
+        files = list(getattr(input, particle))
+        if files:
+            flags.append(f"--{particle} " + " ".join(files))
+    return " ".join(flags)
+
+
+def train_slice(wildcards):
+    """JSON text of the training configuration passed to ``iactpipe train --config``."""
+    return json.dumps({"train": config["train"]["config"]}, sort_keys=True)
+
+
+def ml_targets():
+    """Model folder and the DL2 files with model predictions, when training is configured."""
+    if not any(config["train"][p] for p in ("gamma", "proton")):
+        return []
+    return ["results/models"] + [
+        f"results/dl2_ml/{name}/run{run:06d}.dl2.h5"
+        for name, dataset in config["datasets"].items()
+        for run in dataset["runs"]
+    ]
+
+
+def _check_training_datasets():
+    """Training datasets must exist and have the right particle."""
+    expected = {"gamma": ("gamma", "gamma-diffuse"), "proton": ("proton",), "electron": ("electron",)}
+    for particle, names in ((p, config["train"][p]) for p in expected):
+        for name in names:
+            if name not in config["datasets"]:
+                raise ValueError(f"config: train.{particle} lists dataset {name!r}, which is not in datasets")
+            if config["datasets"][name]["particle"] not in expected[particle]:
+                raise ValueError(f"config: train.{particle} lists dataset {name!r} of particle "
+                                 f"{config['datasets'][name]['particle']!r}")
+    if bool(config["train"]["gamma"]) != bool(config["train"]["proton"] or config["train"]["electron"]):
+        raise ValueError("config: train needs gamma datasets and proton (or electron) datasets, or none")
+
+
+_check_training_datasets()

@@ -15,6 +15,8 @@ rule process_dl1:
         dl1=dl1_slice,
         flags=dl1_flags,
         version=IACTPIPE_VERSION,
+    conda:
+        "../envs/iactpipe.yaml"
     threads: 1
     resources:
         mem_mb=4000,

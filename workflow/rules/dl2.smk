@@ -15,6 +15,8 @@ rule reconstruct_stereo:
     params:
         dl2=dl2_slice,
         version=IACTPIPE_VERSION,
+    conda:
+        "../envs/iactpipe.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -23,3 +25,26 @@ rule reconstruct_stereo:
         "printf '%s\\n' {params.dl2:q} > {log.config} && "
         "iactpipe reconstruct --input {input} --output {output} --config {log.config} "
         "> {log.main} 2>&1"
+
+
+# DL2 -> DL2 with the models: energy, gamma score and disp direction per event.
+rule apply_models:
+    input:
+        dl2="results/dl2/{dataset}/run{run}.dl2.h5",
+        models="results/models",
+    output:
+        "results/dl2_ml/{dataset}/run{run}.dl2.h5",
+    log:
+        "logs/apply_models/{dataset}/run{run}.log",
+    benchmark:
+        "logs/apply_models/{dataset}/run{run}.benchmark.tsv"
+    params:
+        version=IACTPIPE_VERSION,
+    conda:
+        "../envs/iactpipe.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    shell:
+        "iactpipe apply --input {input.dl2} --models {input.models} --output {output} > {log} 2>&1"

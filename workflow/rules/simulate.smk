@@ -12,6 +12,8 @@ rule simulate_run:
     params:
         simulation=simulation_slice,
         version=IACTPIPE_VERSION,
+    conda:
+        "../envs/iactpipe.yaml"
     threads: 1
     resources:
         mem_mb=2000,

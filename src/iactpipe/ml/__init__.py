@@ -1,0 +1,1 @@
+"""Machine-learning stage: LightGBM energy, gamma/hadron and disp models (see docs/ml.md)."""
