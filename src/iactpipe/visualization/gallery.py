@@ -1,0 +1,55 @@
+"""Gallery of example events: several camera images with cleaning mask, Hillas ellipse and truth."""
+import numpy as np
+
+from .camera import CameraDisplay
+
+__all__ = ["plot_event_gallery"]
+
+
+def plot_event_gallery(events, n_cols=3, unit="pe"):
+    """Camera images of a few events side by side.
+
+    Parameters
+    ----------
+    events : sequence of dict
+        One dict per panel with ``geometry`` (CameraGeometry), ``image`` (n_pixels),
+        and optionally ``focal_length_m`` (telescope frame, needed for the overlays),
+        ``mask`` (cleaning mask), ``hillas`` (DL1 parameter row), ``true_source``
+        ((fov_lon, fov_lat) deg), ``reco_source`` ((fov_lon, fov_lat) deg, e.g. the
+        DL2 direction in this telescope's frame) and ``title``.
+    n_cols : int
+        Panels per row.
+    unit : str
+        Colour-bar unit (``"pe"``, ``"ns"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    events = list(events)
+    if not events:
+        raise ValueError("no events to draw")
+    n_cols = max(1, min(n_cols, len(events)))
+    n_rows = int(np.ceil(len(events) / n_cols))
+    fig = Figure(figsize=(4.4 * n_cols, 3.9 * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    for ax, event in zip(axes, events):
+        display = CameraDisplay(event["geometry"], ax=ax, focal_length_m=event.get("focal_length_m"),
+                                image=event["image"], unit=unit, title=event.get("title", ""))
+        if event.get("mask") is not None:
+            display.highlight_mask(event["mask"])
+        if event.get("hillas") is not None and event.get("focal_length_m") is not None:
+            display.overlay_hillas(event["hillas"])
+        if event.get("true_source") is not None and event.get("focal_length_m") is not None:
+            display.overlay_source(*event["true_source"])
+        if event.get("reco_source") is not None and event.get("focal_length_m") is not None:
+            lon, lat = event["reco_source"]
+            ax.plot([lon], [lat], marker="P", ms=10, ls="none", mfc="cyan", mec="black", label="reconstructed",
+                    zorder=5)
+            ax.legend(loc="upper right", fontsize="x-small", framealpha=0.8)
+        ax.title.set_fontsize("small")
+    for ax in axes[len(events):]:
+        ax.set_visible(False)
+    return fig
