@@ -24,6 +24,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dl1.smk"
 include: "workflow/rules/dl2.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/dqm.smk"
 
 
 rule all:
@@ -31,4 +32,5 @@ rule all:
         dl1_targets(),
         dl2_targets(),
         ml_targets(),
+        dqm_targets(),
     default_target: True

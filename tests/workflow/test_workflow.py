@@ -55,8 +55,8 @@ def test_lint_is_clean(tmp_path):
 def chain_counts(config_path):
     """Jobs of a full run of a config: per-run stages, training and application."""
     n_runs = len(dl1_files(config_path))
-    return {"simulate_run": n_runs, "process_dl1": n_runs, "reconstruct_stereo": n_runs, "train_models": 1,
-            "apply_models": n_runs, "all": 1}
+    return {"simulate_run": n_runs, "process_dl1": n_runs, "dqm_run": n_runs, "reconstruct_stereo": n_runs,
+            "train_models": 1, "apply_models": n_runs, "all": 1}
 
 
 @pytest.mark.parametrize("config", [TEST_CONFIG, MAIN_CONFIG], ids=["test", "main"])
@@ -121,8 +121,16 @@ def test_tiny_run_writes_every_stage(tiny_run):
     assert (tmp_path / "results/models/models.json").is_file()
     for plot in ("energy_performance", "classification", "direction"):
         assert (tmp_path / "results/plots/ml" / f"{plot}.png").stat().st_size > 10_000
-    # nothing left to do
+    for name in ("trigger_multiplicity", "pixel_distributions", "parameters", "example_events",
+                 "camera_maps_tel_001"):
+        assert (tmp_path / "results/dqm/gamma/run000001" / f"{name}.png").stat().st_size > 10_000
+    # the Snakemake report collects the DQM and model plots
     kept = tmp_path / "kept.yaml"
+    report = snakemake("--report", "report.html", "--directory", tmp_path, "--configfile", kept, cwd=PROJECT_ROOT)
+    assert report.returncode == 0, report.stdout
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    assert "Data quality" in html and "Models" in html
+    # nothing left to do
     again = snakemake("-n", "--directory", tmp_path, "--configfile", kept, cwd=PROJECT_ROOT)
     assert again.returncode == 0, again.stdout
     assert "Nothing to be done" in again.stdout
@@ -149,7 +157,8 @@ def test_config_change_reruns_only_the_affected_stage(tiny_run):
     changed = write_config(tmp_path / "dl1_changed.yaml", dl1_change)
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
-    assert job_counts(result.stdout) == {"process_dl1": n_runs, "reconstruct_stereo": n_runs, **downstream}
+    assert job_counts(result.stdout) == {"process_dl1": n_runs, "dqm_run": n_runs, "reconstruct_stereo": n_runs,
+                                         **downstream}
 
     def dl2_change(config):
         config.update(keep_raw=True)

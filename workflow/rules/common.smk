@@ -149,3 +149,22 @@ def _check_training_datasets():
 
 
 _check_training_datasets()
+
+
+#: datasets need this many runs for the outlier comparison (each run against the others)
+MIN_RUNS_FOR_OUTLIERS = 3
+
+
+def dqm_run_folders(dataset):
+    """Per-run DQM folders of ``dataset``."""
+    return [f"results/dqm/{dataset}/run{run:06d}" for run in config["datasets"][dataset]["runs"]]
+
+
+def dqm_targets():
+    """Per-run DQM of every run, and the outlier comparison of datasets with enough runs."""
+    targets = []
+    for name, dataset in config["datasets"].items():
+        targets += dqm_run_folders(name)
+        if len(dataset["runs"]) >= MIN_RUNS_FOR_OUTLIERS:
+            targets.append(f"results/dqm/{name}/outliers/outliers.html")
+    return targets

@@ -9,7 +9,15 @@ rule train_models:
         electron=lambda wildcards: training_files("electron"),
     output:
         models=directory("results/models"),
-        plots=expand("results/plots/ml/{plot}.png", plot=ML_PLOTS),
+        plots=[
+            report(
+                f"results/plots/ml/{plot}.png",
+                caption="../report/ml.rst",
+                category="Models",
+                labels={"figure": plot.replace("_", " ")},
+            )
+            for plot in ML_PLOTS
+        ],
     log:
         main="logs/train_models/train.log",
         config="logs/train_models/train.config.yaml",
