@@ -21,6 +21,8 @@ COMMANDS = {
     "reconstruct": ("reconstruct", "DL1 -> DL2: join telescopes into array events, reconstruct direction, core, h_max"),
     "train": ("train", "train LightGBM energy, gamma/hadron and disp models on DL2 simulations"),
     "apply": ("apply", "DL2 -> DL2: add energy, gamma score and disp direction from trained models"),
+    "irf": ("irf", "DL2 simulations -> cuts, IRFs (GADF), sensitivity and performance tables"),
+    "dl3": ("dl3", "simulated observation -> DL3 event list (GADF) with hdu and obs index"),
     "dqm": ("dqm", "data-quality monitoring: per-run plots and summary, outlier runs across runs"),
     "info": ("info", "show what a data file holds: data levels, telescopes, events, provenance"),
     "instrument": ("instrument", "list the built-in cameras, telescopes and arrays (or those of a file)"),
