@@ -119,3 +119,17 @@ def test_auc_and_roc():
     assert fpr[0] == 0 and tpr[0] == 0 and fpr[-1] == pytest.approx(1) and tpr[-1] == pytest.approx(1)
     assert np.trapezoid(tpr, fpr) == pytest.approx(direct, abs=1e-12)
     assert M.auc(np.ones(3, bool), np.ones(3)) != M.auc(np.ones(3, bool), np.ones(3))  # NaN: one class only
+
+
+def test_training_runs_and_file_exclusion(tmp_path):
+    import json
+
+    from iactpipe.errors import InputFileError
+    from iactpipe.ml.models import drop_training_files, training_runs
+
+    (tmp_path / "models.json").write_text(json.dumps({"training_files": [
+        {"path": "a.h5", "runs": [101], "role": "train"}, {"path": "b.h5", "runs": [102], "role": "test"}]}))
+    assert training_runs(tmp_path) == {101}
+    assert drop_training_files([], tmp_path) == []
+    with pytest.raises(InputFileError, match="not a model folder"):
+        training_runs(tmp_path / "missing")

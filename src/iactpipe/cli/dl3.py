@@ -27,6 +27,8 @@ def build_parser():
     parser.add_argument("--obs-id", type=int, default=None, help="observation id")
     parser.add_argument("--start-time", default=None, help="start time, ISO UTC (e.g. 2026-01-15T00:00:00)")
     parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument("--exclude-training", metavar="MODELS_DIR",
+                        help="skip input files whose runs trained the models in MODELS_DIR (iactpipe train)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     return parser
 
@@ -54,7 +56,14 @@ def run(args):
         Time(config["dl3"]["start_time"], scale="utc")
     except ValueError:
         raise ConfigurationError(f"dl3.start_time: not an ISO time: {config['dl3']['start_time']!r}") from None
-    summary = make_dl3(args.input, args.irf_dir, args.output_dir, config, irf_kind=args.irf, overwrite=args.overwrite)
+    inputs = list(args.input)
+    if args.exclude_training:
+        from ..ml.models import drop_training_files
+
+        inputs = drop_training_files(inputs, args.exclude_training)
+        if not inputs:
+            raise InputFileError(args.exclude_training, "every input file holds runs these models were trained on")
+    summary = make_dl3(inputs, args.irf_dir, args.output_dir, config, irf_kind=args.irf, overwrite=args.overwrite)
     print(f"wrote {summary['file']}: {summary['n_events']} events ({summary['n_signal']} signal, "
           f"{summary['n_background']} background), pointing RA {summary['ra_pnt']:.3f} Dec {summary['dec_pnt']:.3f} deg, "
           f"source RA {summary['ra_obj']:.3f} Dec {summary['dec_obj']:.3f} deg")

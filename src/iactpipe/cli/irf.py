@@ -24,6 +24,8 @@ def build_parser():
     parser.add_argument("--geometry", default=None, help="DL2 geometry algorithm (default HillasReconstructor)")
     parser.add_argument("--energy", default=None, help="DL2 energy algorithm (default LGBMRegressor)")
     parser.add_argument("--classification", default=None, help="DL2 classification algorithm (default LGBMClassifier)")
+    parser.add_argument("--exclude-training", metavar="MODELS_DIR",
+                        help="skip input files whose runs trained the models in MODELS_DIR (iactpipe train)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing products")
     return parser
 
@@ -49,7 +51,14 @@ def run(args):
     for path in args.input:
         if not Path(path).is_file():
             raise InputFileError(path, "no such file")
-    summary = make_irfs(args.input, args.output_dir, _config(args), overwrite=args.overwrite)
+    inputs = list(args.input)
+    if args.exclude_training:
+        from ..ml.models import drop_training_files
+
+        inputs = drop_training_files(inputs, args.exclude_training)
+        if not inputs:
+            raise InputFileError(args.exclude_training, "every input file holds runs these models were trained on")
+    summary = make_irfs(inputs, args.output_dir, _config(args), overwrite=args.overwrite)
     line = (f"wrote {args.output_dir}: IRFs from {summary['irf_full_enclosure_n_gammas']} gammas "
             f"(point-like {summary['irf_point_like_n_gammas']}), background {summary['irf_full_enclosure_bkg']}")
     if "sensitivity_1TeV_erg_cm2_s" in summary:

@@ -110,13 +110,18 @@ def plot_performance(perf, path):
 
     energy = perf["true_energy_center"].to_value(u.TeV)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    any_area = False
     for name, label in (("aeff_full_enclosure", "full enclosure"), ("aeff_point_like", "point-like (theta cut)")):
         values = perf[name].to_value(u.m ** 2)
         good = values > 0
+        any_area |= bool(good.any())
         axes[0].plot(energy[good], values[good], marker="o", ms=3, label=label)
     axes[0].set_ylabel("effective area, first offset bin (m²)")
-    axes[0].set_yscale("log")
-    axes[0].legend(fontsize=8)
+    if any_area:  # a log axis needs positive values (tiny productions may have none after cuts)
+        axes[0].set_yscale("log")
+        axes[0].legend(fontsize=8)
+    else:
+        axes[0].text(0.5, 0.5, "no events after cuts", ha="center", transform=axes[0].transAxes)
     axes[1].plot(energy, perf["angular_resolution_68"].to_value(u.deg), marker="o", ms=3)
     axes[1].set_ylabel("angular resolution R68 (deg)")
     axes[2].plot(energy, perf["energy_resolution"], marker="o", ms=3, label="resolution (68 %)")
@@ -126,6 +131,7 @@ def plot_performance(perf, path):
     axes[2].legend(fontsize=8)
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xlim(perf["true_energy_low"][0].to_value(u.TeV), perf["true_energy_high"][-1].to_value(u.TeV))
         ax.set_xlabel("true energy (TeV)")
         ax.grid(True, which="both", alpha=0.3)
     fig.savefig(path)

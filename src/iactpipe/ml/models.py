@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import ConfigurationError, InputFileError
 
-__all__ = ["KINDS", "ModelSet", "split_runs", "validation_showers", "train_models", "check_features"]
+__all__ = ["KINDS", "ModelSet", "split_runs", "validation_showers", "train_models", "check_features",
+           "training_runs", "drop_training_files"]
 
 log = logging.getLogger(__name__)
 
@@ -253,3 +254,35 @@ class ModelSet:
             stats[key] = json.loads((folder / f"{cls._stem(*key)}.json").read_text()).get("training", {})
         info = {k: v for k, v in index.items() if k not in ("features", "config", "models", "versions")}
         return cls(boosters, index["features"], index["config"], stats, info)
+
+
+def training_runs(folder):
+    """Runs (obs_id) whose events trained the models in ``folder`` (role "train" in the index)."""
+    index_path = Path(folder) / INDEX_FILE
+    if not index_path.is_file():
+        raise InputFileError(folder, f"is not a model folder (no {INDEX_FILE}); run 'iactpipe train' first")
+    index = json.loads(index_path.read_text())
+    return {int(run) for entry in index.get("training_files", []) if entry.get("role") == "train"
+            for run in entry.get("runs", [])}
+
+
+def drop_training_files(paths, folder):
+    """``paths`` without the files holding runs the models in ``folder`` were trained on.
+
+    IRFs and test observations must not use events the models have seen; the runs of a
+    file come from its ``/configuration/simulation/run`` table.
+    """
+    from ..io import datamodel as dm
+    from ..io.checks import open_hdf5
+
+    used = training_runs(folder)
+    kept = []
+    for path in paths:
+        with open_hdf5(path) as h5file:
+            table = dm.SIMULATION_RUN.path()
+            runs = set(h5file.get_node(table).col("obs_id").tolist()) if table in h5file else set()
+        if runs & used:
+            log.info("skipping %s: its run(s) %s trained the models", path, sorted(runs & used))
+        else:
+            kept.append(path)
+    return kept
