@@ -97,7 +97,7 @@ ReturnToService=2
 MpiDefault=none
 # finished jobs stay visible to squeue for 5 minutes (the Snakemake plugin's squeue status
 # query needs this; it falls back to sacct if MinJobAge < 3 x its initial wait)
-MinJobAge=300
+MinJobAge=3600
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF

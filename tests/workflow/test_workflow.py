@@ -55,8 +55,11 @@ def test_lint_is_clean(tmp_path):
 def chain_counts(config_path):
     """Jobs of a full run of a config: per-run stages, training and application."""
     n_runs = len(dl1_files(config_path))
+    datasets = yaml.safe_load(Path(config_path).read_text())["datasets"]
+    n_compare = sum(len(dataset["runs"]) >= 3 for dataset in datasets.values())  # outlier comparison
     return {"simulate_run": n_runs, "process_dl1": n_runs, "dqm_run": n_runs, "reconstruct_stereo": n_runs,
-            "train_models": 1, "apply_models": n_runs, "all": 1}
+            "train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1, "all": 1,
+            **({"dqm_compare": n_compare} if n_compare else {})}
 
 
 @pytest.mark.parametrize("config", [TEST_CONFIG, MAIN_CONFIG], ids=["test", "main"])
@@ -123,13 +126,17 @@ def test_tiny_run_writes_every_stage(tiny_run):
         assert (tmp_path / "results/plots/ml" / f"{plot}.png").stat().st_size > 10_000
     for name in ("trigger_multiplicity", "pixel_distributions", "parameters", "example_events",
                  "camera_maps_tel_001"):
-        assert (tmp_path / "results/dqm/gamma/run000001" / f"{name}.png").stat().st_size > 10_000
-    # the Snakemake report collects the DQM and model plots
+        assert (tmp_path / "results/plots/dqm/gamma/run000001" / f"{name}.png").stat().st_size > 10_000
+    for name in ("irf/irf_point_like.fits.gz", "irf/irf_full_enclosure.fits.gz", "irf/cuts.ecsv",
+                 "dl3/hdu-index.fits.gz", "dl3/obs-index.fits.gz", "plots/irf/sensitivity.png",
+                 "plots/irf/performance.png"):
+        assert (tmp_path / "results" / name).stat().st_size > 500, name
+    # the Snakemake report collects the DQM, model and IRF plots
     kept = tmp_path / "kept.yaml"
     report = snakemake("--report", "report.html", "--directory", tmp_path, "--configfile", kept, cwd=PROJECT_ROOT)
     assert report.returncode == 0, report.stdout
     html = (tmp_path / "report.html").read_text(errors="replace")
-    assert "Data quality" in html and "Models" in html
+    assert "Data quality" in html and "Models" in html and "IRFs and sensitivity" in html
     # nothing left to do
     again = snakemake("-n", "--directory", tmp_path, "--configfile", kept, cwd=PROJECT_ROOT)
     assert again.returncode == 0, again.stdout
@@ -148,7 +155,7 @@ def test_raw_files_are_temporary_unless_kept(tmp_path):
 def test_config_change_reruns_only_the_affected_stage(tiny_run):
     tmp_path = tiny_run
     n_runs = len(dl1_files(TEST_CONFIG))
-    downstream = {"train_models": 1, "apply_models": n_runs, "all": 1}
+    downstream = {"train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1, "all": 1}
 
     def dl1_change(config):
         config.update(keep_raw=True)
@@ -177,6 +184,15 @@ def test_config_change_reruns_only_the_affected_stage(tiny_run):
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
     assert job_counts(result.stdout) == downstream
+
+    def irf_change(config):
+        config.update(keep_raw=True)
+        config["irf"]["config"] = {"binning": {"reco_energy_per_decade": 4}}
+
+    changed = write_config(tmp_path / "irf_changed.yaml", irf_change)
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout
+    assert job_counts(result.stdout) == {"make_irfs": 1, "make_dl3": 1, "all": 1}
 
     changed = write_config(tmp_path / "sim_changed.yaml", lambda c: c.update(keep_raw=True, seed=2))
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)

@@ -1,9 +1,11 @@
 # R0 -> DL1: calibration, charge extraction, cleaning and image parameters, one job per run.
 
 
+# The input is the simulated raw file, or for datasets of stored files (simtel: / r0:)
+# the stored file itself (see dl1_input in common.smk).
 rule process_dl1:
     input:
-        "results/raw/{dataset}/run{run}.r0.h5",
+        dl1_input,
     output:
         "results/dl1/{dataset}/run{run}.dl1.h5",
     log:
@@ -17,6 +19,8 @@ rule process_dl1:
         version=IACTPIPE_VERSION,
     conda:
         "../envs/iactpipe.yaml"
+    # consume the (large, temporary) raw file before more runs are simulated: bounds the disk use
+    priority: 10
     threads: 1
     resources:
         mem_mb=4000,

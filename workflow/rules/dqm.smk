@@ -5,10 +5,10 @@
 rule dqm_run:
     input:
         dl1="results/dl1/{dataset}/run{run}.dl1.h5",
-        raw="results/raw/{dataset}/run{run}.r0.h5",
+        raw=dqm_raw_input,  # [] for sim_telarray runs: no pedestal maps
     output:
         report(
-            directory("results/dqm/{dataset}/run{run}"),
+            directory("results/plots/dqm/{dataset}/run{run}"),
             patterns=["{name}.png"],
             caption="../report/dqm_run.rst",
             category="Data quality",
@@ -20,15 +20,18 @@ rule dqm_run:
     benchmark:
         "logs/dqm_run/{dataset}/run{run}.benchmark.tsv"
     params:
+        raw=dqm_raw_flag,
         version=IACTPIPE_VERSION,
     conda:
         "../envs/iactpipe.yaml"
+    # consume the (large, temporary) raw file before more runs are simulated: bounds the disk use
+    priority: 10
     threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
     shell:
-        "iactpipe dqm run --input {input.dl1} --raw {input.raw} --output-dir {output} --overwrite "
+        "iactpipe dqm run --input {input.dl1} {params.raw} --output-dir {output} --overwrite "
         "--label {wildcards.dataset}_{wildcards.run} > {log} 2>&1"
 
 
@@ -37,14 +40,14 @@ rule dqm_compare:
         lambda wildcards: dqm_run_folders(wildcards.dataset),
     output:
         table=report(
-            "results/dqm/{dataset}/outliers/outliers.html",
+            "results/plots/dqm/{dataset}/outliers/outliers.html",
             caption="../report/dqm_outliers.rst",
             category="Data quality",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "figure": "outlier runs"},
         ),
         plot=report(
-            "results/dqm/{dataset}/outliers/run_metrics.png",
+            "results/plots/dqm/{dataset}/outliers/run_metrics.png",
             caption="../report/dqm_outliers.rst",
             category="Data quality",
             subcategory="{dataset}",
@@ -55,7 +58,7 @@ rule dqm_compare:
     benchmark:
         "logs/dqm_compare/{dataset}.benchmark.tsv"
     params:
-        folder="results/dqm/{dataset}/outliers",
+        folder="results/plots/dqm/{dataset}/outliers",
         version=IACTPIPE_VERSION,
     conda:
         "../envs/iactpipe.yaml"
