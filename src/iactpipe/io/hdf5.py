@@ -49,6 +49,7 @@ from .checks import file_data_levels, open_hdf5, table_paths
 
 __all__ = [
     "DEFAULT_FILTERS",
+    "copy_tree",
     "SchemaError",
     "HDF5Writer",
     "TableAppender",
@@ -620,6 +621,47 @@ def _fsync(path):
 
 
 # ----------------------------------------------------------------------------- reading
+
+
+def _ensure_group(h5file, path):
+    """The group at ``path`` of ``h5file``, created with its parents when missing."""
+    if path in h5file:
+        return h5file.get_node(path)
+    parent, name = path.rsplit("/", 1)
+    return h5file.create_group(_ensure_group(h5file, parent) if parent else h5file.root, name)
+
+
+def copy_tree(source, target, tops=None, skip=()):
+    """Copy groups and leaves of ``source`` into ``target`` (open `tables.File` s).
+
+    Parameters
+    ----------
+    source, target : tables.File
+    tops : sequence of str, optional
+        Top-level paths to copy (missing ones are ignored); every top-level node if None.
+    skip : iterable of str
+        Node paths left out, with everything below them.
+
+    Leaves are copied by PyTables in chunks (bounded memory); groups are created as needed.
+    """
+    skip = set(skip)
+
+    def copy(node):
+        path = node._v_pathname
+        if path in skip:
+            return
+        if hasattr(node, "_f_iter_nodes"):
+            for child in node._f_iter_nodes():
+                copy(child)
+            return
+        parent = path.rsplit("/", 1)[0] or "/"
+        node._f_copy(newparent=target.root if parent == "/" else _ensure_group(target, parent),
+                     newname=node._v_name)
+
+    nodes = (source.root._f_iter_nodes() if tops is None
+             else (source.get_node(top) for top in tops if top in source))
+    for node in nodes:
+        copy(node)
 
 
 def column_metadata(table):

@@ -34,26 +34,6 @@ class ApplySummary(dict):
     """What `apply_file` did (dict: n_events, n_energy_valid, n_score_valid, n_direction_valid, output)."""
 
 
-def _copy_tree(source, target, skip=()):
-    """Copy every group and leaf of ``source`` (tables.File) into ``target``, except ``skip`` paths."""
-    for top in source.root._f_iter_nodes():
-        _copy_node(top, target, set(skip))
-
-
-def _copy_node(node, target, skip):
-    path = node._v_pathname
-    if path in skip:
-        return
-    if hasattr(node, "_f_iter_nodes"):
-        for child in node._f_iter_nodes():
-            _copy_node(child, target, skip)
-        return
-    parent = path.rsplit("/", 1)[0] or "/"
-    if parent not in target:
-        target.create_group(parent.rsplit("/", 1)[0] or "/", parent.rsplit("/", 1)[1], createparents=True)
-    node._f_copy(newparent=target.get_node(parent), newname=node._v_name)
-
-
 def _event_rows(h5file, path, algorithm):
     from ..io.hdf5 import read_table
 
@@ -71,7 +51,7 @@ def apply_file(input_path, models_dir, output_path, overwrite=False, argv=None):
     ApplySummary
     """
     from ..io.checks import open_hdf5
-    from ..io.hdf5 import HDF5Writer
+    from ..io.hdf5 import HDF5Writer, copy_tree
     from ..io.instrument_io import read_subarray_hdf5
     from ..io.provenance import collect_provenance
 
@@ -98,7 +78,7 @@ def apply_file(input_path, models_dir, output_path, overwrite=False, argv=None):
         provenance = collect_provenance("apply", {"models": str(models_dir), "train": config},
                                         inputs=[input_path], argv=argv)
         with HDF5Writer(output_path, provenance=provenance, overwrite=overwrite) as writer:
-            _copy_tree(h5file, writer.h5file, skip=("/configuration/provenance",))
+            copy_tree(h5file, writer.h5file, skip=("/configuration/provenance",))
             _write_event_tables(writer, order, event, mask, names, n_tels)
             _write_telescope_tables(writer, events, telescope, names)
     summary = ApplySummary(n_events=len(order), n_energy_valid=int(event["energy_valid"].sum()),

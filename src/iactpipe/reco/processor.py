@@ -297,30 +297,10 @@ def quality_mask(chunk, cuts):
 
 def _copy_inputs(h5file, out, with_images):
     """Copy configuration, simulation truth and DL1 (chunked by PyTables) into the output file."""
+    from ..io.hdf5 import copy_tree
+
     skip = {"/configuration/provenance"} | (set() if with_images else {"/dl1/event/telescope/images"})
-
-    def copy_group(group):
-        for node in group._f_iter_nodes():
-            path = node._v_pathname
-            if path in skip:
-                continue
-            if hasattr(node, "_f_iter_nodes"):
-                copy_group(node)
-            else:
-                parent = path.rsplit("/", 1)[0] or "/"
-                node._f_copy(newparent=out.root if parent == "/" else _ensure_group(out, parent),
-                             newname=node._v_name)
-
-    for top in ("/configuration", "/simulation", "/dl1"):
-        if top in h5file:
-            copy_group(h5file.get_node(top))
-
-
-def _ensure_group(h5file, path):
-    if path in h5file:
-        return h5file.get_node(path)
-    parent, name = path.rsplit("/", 1)
-    return h5file.create_group(_ensure_group(h5file, parent) if parent else h5file.root, name)
+    copy_tree(h5file, out, tops=("/configuration", "/simulation", "/dl1"), skip=skip)
 
 
 def _write_pointing(writer, h5file, subarray, obs_ids, tel_alt, tel_az):
