@@ -31,6 +31,7 @@ import copy
 from importlib import resources
 
 from ..calib.extractors import EXTRACTORS
+from ..config_values import check_value
 from ..errors import ConfigurationError
 
 __all__ = ["DEFAULTS", "PRESETS", "ProcessConfig", "TelescopeConfig", "load_config", "load_preset"]
@@ -58,21 +59,8 @@ PRESETS = {"ctapipe": "ctapipe_preset.yaml"}
 
 
 def _check_value(where, value, kind):
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ConfigurationError(f"{where}: expected true/false, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigurationError(f"{where}: expected a number, got {value!r}")
-    if kind is int:
-        if int(value) != value:
-            raise ConfigurationError(f"{where}: expected an integer, got {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-    if value < 0:
-        raise ConfigurationError(f"{where}: must be >= 0, got {value!r}")
-    return value
+    """Booleans, or non-negative numbers of ``kind``."""
+    return check_value(where, value, kind, minimum=None if kind is bool else 0)
 
 
 def _validate_section(where, name, values):

@@ -30,6 +30,7 @@ Unknown keys raise `ConfigurationError` naming the key.
 """
 import copy
 
+from ..config_values import check_value
 from ..errors import ConfigurationError
 
 __all__ = ["DEFAULTS", "DEFAULT_FEATURES", "TrainConfig", "load_config"]
@@ -73,19 +74,6 @@ _SCHEMA = {
 }
 
 
-def _number(where, value, kind, low, high):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigurationError(f"{where}: expected a number, got {value!r}")
-    if kind is int and int(value) != value:
-        raise ConfigurationError(f"{where}: expected an integer, got {value!r}")
-    value = kind(value)
-    if low is not None and value < low:
-        raise ConfigurationError(f"{where}: must be >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ConfigurationError(f"{where}: must be <= {high}, got {value!r}")
-    return value
-
-
 def _validate(values):
     out = copy.deepcopy(DEFAULTS)
     if not isinstance(values, dict):
@@ -116,7 +104,7 @@ def _validate(values):
                         raise ConfigurationError(f"train.{key}.{sub}: expected an identifier, got {item!r}")
                     out[key][sub] = item
                 else:
-                    out[key][sub] = _number(f"train.{key}.{sub}", item, *spec)
+                    out[key][sub] = check_value(f"train.{key}.{sub}", item, *spec)
     return out
 
 

@@ -22,6 +22,7 @@ event ctapipe keeps). Unknown keys raise `ConfigurationError` naming the key.
 """
 import copy
 
+from ..config_values import check_value
 from ..errors import ConfigurationError
 
 __all__ = ["DEFAULTS", "ReconstructConfig", "QualityCuts", "load_config"]
@@ -39,30 +40,6 @@ _QUALITY = {"min_intensity_pe": float, "min_pixels": int, "max_leakage_intensity
 _TOP = ("algorithm", "min_telescopes", "min_plane_angle_deg", "quality", "telescope_types")
 
 
-def _check(where, value, kind, minimum=None, maximum=None):
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ConfigurationError(f"{where}: expected true/false, got {value!r}")
-        return value
-    if kind is str:
-        if not isinstance(value, str):
-            raise ConfigurationError(f"{where}: expected a string, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigurationError(f"{where}: expected a number, got {value!r}")
-    if kind is int:
-        if int(value) != value:
-            raise ConfigurationError(f"{where}: expected an integer, got {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-    if minimum is not None and value < minimum:
-        raise ConfigurationError(f"{where}: must be >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise ConfigurationError(f"{where}: must be <= {maximum}, got {value!r}")
-    return value
-
-
 def _quality(where, values):
     if not isinstance(values, dict):
         raise ConfigurationError(f"{where}: expected a mapping, got {values!r}")
@@ -70,7 +47,7 @@ def _quality(where, values):
     for key, value in values.items():
         if key not in _QUALITY:
             raise ConfigurationError(f"{where}: unknown key {key!r} (allowed: {', '.join(_QUALITY)})")
-        out[key] = _check(f"{where}.{key}", value, _QUALITY[key], minimum=None if _QUALITY[key] is bool else 0)
+        out[key] = check_value(f"{where}.{key}", value, _QUALITY[key], minimum=None if _QUALITY[key] is bool else 0)
     return out
 
 
@@ -109,15 +86,15 @@ class ReconstructConfig:
         self.type_overrides = {}
         for key, value in values.items():
             if key == "algorithm":
-                base[key] = _check(key, value, str)
+                base[key] = check_value(key, value, str)
                 import re
 
                 if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", base[key]):
                     raise ConfigurationError(f"algorithm: {value!r} is not a usable table/column name")
             elif key == "min_telescopes":
-                base[key] = _check(key, value, int, minimum=2)
+                base[key] = check_value(key, value, int, minimum=2)
             elif key == "min_plane_angle_deg":
-                base[key] = _check(key, value, float, minimum=0.0, maximum=90.0)
+                base[key] = check_value(key, value, float, minimum=0.0, maximum=90.0)
             elif key == "quality":
                 base[key].update(_quality("quality", value))
             elif key == "telescope_types":
