@@ -102,3 +102,28 @@ def test_help(capsys):
     assert "compare" in capsys.readouterr().out
     assert main(["--help"]) == 0
     assert "dqm" in capsys.readouterr().out
+
+
+def test_events_gallery(dqm_runs, tmp_path, capsys):
+    """``dqm events`` draws valid array events of a DL2 file with their true and reconstructed cores."""
+    from iactpipe.dqm.examples import array_examples
+    from iactpipe.io.hdf5 import read_table
+
+    dl2 = tmp_path / "run1.dl2.h5"
+    assert main(["reconstruct", "--input", str(dqm_runs["dl1"]), "--output", str(dl2), "--log-level", "WARNING"]) == 0
+    subarray, events = array_examples(dl2, n_events=3)
+    assert 1 <= len(events) <= 3
+    geometry = read_table(dl2, "/dl2/event/subarray/geometry/HillasReconstructor")
+    valid = geometry[geometry["HillasReconstructor_is_valid"].to_numpy(bool)]
+    for event in events:
+        assert len(event["psi_deg"]) >= 2 and set(event["psi_deg"]) <= set(int(t) for t in event["triggered"])
+        match = valid[(valid["HillasReconstructor_core_x"] == event["reco_core"][0])]
+        assert len(match) == 1
+        assert all(abs(v) < 1e4 for v in event["true_core"])
+    out = tmp_path / "events"
+    assert main(["dqm", "events", "--input", str(dl2), "--output-dir", str(out), "--n-events", "2"]) == 0
+    assert (out / "array_events.png").stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["dqm", "events", "--input", str(dqm_runs["dl1"]), "--output-dir", str(tmp_path / "bad")]) == 1
+    assert "dl2" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "bad").exists()

@@ -205,3 +205,33 @@ def test_efficiency_method_and_point_gammas_only(synthetic_dl2, tmp_path):
     aeff = EffectiveAreaTable2D.read(out / "irf_point_like.fits.gz", hdu="EFFECTIVE AREA")
     assert aeff.evaluate(energy_true=1 * u.TeV, offset=0.5 * u.deg) > 0
     assert not (out / "sensitivity.ecsv").exists()
+
+
+def test_benchmark_plots_and_cut_levels(synthetic_dl2, irf_config_file, irf_dir):
+    """The benchmark figures exist; the effective area can only shrink from one cut level to the next,
+    and the reconstructed level equals pyirf's effective area of the valid events."""
+    from pyirf.binning import create_bins_per_decade
+
+    from iactpipe.irf.benchmarks import BENCHMARK_FIGURES, effective_area_levels
+    from iactpipe.irf.config import load_config
+    from iactpipe.irf.events import read_many
+    from iactpipe.irf.pipeline import prepare_samples
+    from iactpipe.irf.weighting import effective_area
+
+    for name in BENCHMARK_FIGURES:
+        assert (irf_dir / f"{name}.png").stat().st_size > 10_000, name
+    config = load_config(irf_config_file)
+    events, runs = read_many(list(synthetic_dl2.values()))
+    samples = prepare_samples(events, runs, config)
+    cuts = QTable.read(irf_dir / "cuts.ecsv")
+    bins = create_bins_per_decade(0.05 * u.TeV, 50 * u.TeV, 4)
+    levels = effective_area_levels(samples["signal"], samples["signal_productions"], cuts, bins, 1 * u.deg)
+    areas = list(levels.values())
+    assert len(areas) == 4
+    for upper, lower in zip(areas[:-1], areas[1:]):
+        assert np.all(lower <= upper * (1 + 1e-12))
+    assert areas[0].max() > 0 and areas[-1].max() > 0
+    signal = samples["signal"]
+    valid = signal[np.asarray(signal["is_valid"], bool)]
+    expected = effective_area(valid, samples["signal_productions"], bins, u.Quantity([0, 1], u.deg))[:, 0]
+    np.testing.assert_allclose(areas[1], expected.to_value(u.m ** 2), rtol=1e-12)

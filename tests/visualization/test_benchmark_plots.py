@@ -95,3 +95,18 @@ def test_effective_area_background_sensitivity(tmp_path):
     lo, hi = ax.get_ylim()
     assert lo < np.nanmin(sensitivity) and hi > np.nanmax(sensitivity)
     assert _png_size(fig, tmp_path, "sens") > 5000
+
+
+def test_empty_samples_still_draw(tmp_path):
+    """Tiny productions can leave no event in a bin range or after cuts: the plots must still render."""
+    bins = bm.energy_bins(0.05, 50.0, 4)
+    n = len(bins) - 1
+    figures = [bm.plot_background_rate(bins, np.zeros(n), np.zeros(n), per_sr=True),
+               bm.plot_effective_area(bins, {"trigger": np.zeros(n), "final": np.zeros(n)}),
+               bm.plot_angular_resolution(np.ones(3), np.ones(3), bins=bins),
+               bm.plot_energy_bias_resolution(np.ones(3), np.ones(3), bins=bins),
+               bm.plot_sensitivity(bins, np.full(n, np.nan))]
+    for i, fig in enumerate(figures):
+        fig.savefig(tmp_path / f"{i}.png")
+        assert (tmp_path / f"{i}.png").stat().st_size > 5_000
+    assert any("no events" in t.get_text() for t in figures[0].axes[0].texts)

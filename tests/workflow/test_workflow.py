@@ -58,7 +58,8 @@ def chain_counts(config_path):
     datasets = yaml.safe_load(Path(config_path).read_text())["datasets"]
     n_compare = sum(len(dataset["runs"]) >= 3 for dataset in datasets.values())  # outlier comparison
     return {"simulate_run": n_runs, "process_dl1": n_runs, "dqm_run": n_runs, "reconstruct_stereo": n_runs,
-            "train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1, "all": 1,
+            "dqm_events": len(datasets), "train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1,
+            "all": 1,
             **({"dqm_compare": n_compare} if n_compare else {})}
 
 
@@ -127,10 +128,13 @@ def test_tiny_run_writes_every_stage(tiny_run):
     for name in ("trigger_multiplicity", "pixel_distributions", "parameters", "example_events",
                  "camera_maps_tel_001"):
         assert (tmp_path / "results/plots/dqm/gamma/run000001" / f"{name}.png").stat().st_size > 10_000
+    assert (tmp_path / "results/plots/events/gamma/run000001/array_events.png").stat().st_size > 10_000
     for name in ("irf/irf_point_like.fits.gz", "irf/irf_full_enclosure.fits.gz", "irf/cuts.ecsv",
-                 "dl3/hdu-index.fits.gz", "dl3/obs-index.fits.gz", "plots/irf/sensitivity.png",
-                 "plots/irf/performance.png"):
+                 "dl3/hdu-index.fits.gz", "dl3/obs-index.fits.gz"):
         assert (tmp_path / "results" / name).stat().st_size > 500, name
+    for plot in ("sensitivity", "performance", "effective_area_levels", "angular_resolution", "energy_bias_resolution",
+                 "migration_matrix", "roc", "background_rate"):
+        assert (tmp_path / "results/plots/irf" / f"{plot}.png").stat().st_size > 10_000, plot
     # the Snakemake report collects the DQM, model and IRF plots
     kept = tmp_path / "kept.yaml"
     report = snakemake("--report", "report.html", "--directory", tmp_path, "--configfile", kept, cwd=PROJECT_ROOT)
@@ -155,6 +159,7 @@ def test_raw_files_are_temporary_unless_kept(tmp_path):
 def test_config_change_reruns_only_the_affected_stage(tiny_run):
     tmp_path = tiny_run
     n_runs = len(dl1_files(TEST_CONFIG))
+    n_datasets = len(yaml.safe_load(TEST_CONFIG.read_text())["datasets"])
     downstream = {"train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1, "all": 1}
 
     def dl1_change(config):
@@ -165,7 +170,7 @@ def test_config_change_reruns_only_the_affected_stage(tiny_run):
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
     assert job_counts(result.stdout) == {"process_dl1": n_runs, "dqm_run": n_runs, "reconstruct_stereo": n_runs,
-                                         **downstream}
+                                         "dqm_events": n_datasets, **downstream}
 
     def dl2_change(config):
         config.update(keep_raw=True)
@@ -174,7 +179,7 @@ def test_config_change_reruns_only_the_affected_stage(tiny_run):
     changed = write_config(tmp_path / "dl2_changed.yaml", dl2_change)
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
-    assert job_counts(result.stdout) == {"reconstruct_stereo": n_runs, **downstream}
+    assert job_counts(result.stdout) == {"reconstruct_stereo": n_runs, "dqm_events": n_datasets, **downstream}
 
     def train_change(config):
         config.update(keep_raw=True)

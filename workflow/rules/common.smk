@@ -240,17 +240,21 @@ def dqm_run_folders(dataset):
 
 
 def dqm_targets():
-    """Per-run DQM of every run, and the outlier comparison of datasets with enough runs."""
+    """Per-run DQM of every run, the outlier comparison of datasets with enough runs, and the
+    array-event gallery of each dataset's first run."""
     targets = []
     for name, dataset in config["datasets"].items():
         targets += dqm_run_folders(name)
         if len(run_names(name)) >= MIN_RUNS_FOR_OUTLIERS:
             targets.append(f"results/plots/dqm/{name}/outliers/outliers.html")
+        if run_names(name):  # array-event gallery of the first run
+            targets.append(f"results/plots/events/{name}/{run_names(name)[0]}")
     return targets
 
 
 #: plots written by the IRF job (copied to results/plots/irf/<name>.png)
-IRF_PLOTS = ("sensitivity", "performance")
+IRF_PLOTS = ("sensitivity", "performance", "effective_area_levels", "angular_resolution", "energy_bias_resolution",
+             "migration_matrix", "roc", "background_rate")
 
 
 def irf_input_files():

@@ -68,3 +68,32 @@ rule dqm_compare:
         runtime=10,
     shell:
         "iactpipe dqm compare {input} --output-dir {params.folder} --overwrite > {log} 2>&1"
+
+
+# Gallery of reconstructed array events (image axes, true and reconstructed core/direction).
+rule dqm_events:
+    input:
+        "results/dl2/{dataset}/run{run}.dl2.h5",
+    output:
+        report(
+            directory("results/plots/events/{dataset}/run{run}"),
+            patterns=["{name}.png"],
+            caption="../report/dqm_events.rst",
+            category="Data quality",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "run": "{run}", "figure": "{name}"},
+        ),
+    log:
+        "logs/dqm_events/{dataset}/run{run}.log",
+    benchmark:
+        "logs/dqm_events/{dataset}/run{run}.benchmark.tsv"
+    params:
+        version=IACTPIPE_VERSION,
+    conda:
+        "../envs/iactpipe.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "iactpipe dqm events --input {input} --output-dir {output} --overwrite > {log} 2>&1"

@@ -25,9 +25,10 @@ def build_parser():
         epilog="examples:\n"
                "  iactpipe dqm run --input run1.dl1.h5 --raw run1.h5 --output-dir dqm/run1\n"
                "  iactpipe dqm run --input gamma.dl1.h5 --compare proton.dl1.h5 --output-dir dqm/gamma\n"
-               "  iactpipe dqm compare dqm/run1 dqm/run2 dqm/run3 --output-dir dqm/outliers",
+               "  iactpipe dqm compare dqm/run1 dqm/run2 dqm/run3 --output-dir dqm/outliers\n"
+               "  iactpipe dqm events --input run1.dl2.h5 --output-dir dqm/events/run1",
     )
-    sub = parser.add_subparsers(dest="action", metavar="{run,compare}", required=True)
+    sub = parser.add_subparsers(dest="action", metavar="{run,compare,events}", required=True)
 
     run = sub.add_parser("run", help="plots and summary.json of one run",
                          description="Per-run DQM of one DL1 file: trigger multiplicity, pixel charge and "
@@ -59,6 +60,16 @@ def build_parser():
     compare.add_argument("--z-score", type=float, default=5.0,
                          help="robust z-score threshold of the scalar metrics (default: %(default)g)")
     _common_output_options(compare)
+
+    events = sub.add_parser("events", help="gallery of array events with their reconstruction (DL2)",
+                            description="Array displays of a few reconstructed events of one DL2 file: triggered "
+                                        "telescopes, image axes projected on the ground, true and reconstructed "
+                                        "core and direction (array_events.png).")
+    events.add_argument("--input", "-i", required=True, help="DL2 HDF5 file ('iactpipe reconstruct' or 'apply')")
+    events.add_argument("--n-events", type=int, default=4, help="events in the gallery (default: %(default)s)")
+    events.add_argument("--geometry", default="HillasReconstructor",
+                        help="geometry algorithm to draw (default: %(default)s)")
+    _common_output_options(events)
     return parser
 
 
@@ -150,6 +161,22 @@ def _run(args, folder, log):
     return written, f"{len(written)} files for run {summary.run}"
 
 
+def _events(args, folder, log):
+    from ..dqm.examples import array_examples
+    from ..errors import ConfigurationError
+    from ..visualization.array import plot_array_gallery
+
+    if args.n_events < 1:
+        raise ConfigurationError(f"--n-events must be >= 1, got {args.n_events}")
+    subarray, events = array_examples(args.input, args.n_events, args.geometry)
+    if not events:
+        log.warning("%s: no event with a valid %s geometry: nothing to draw", args.input, args.geometry)
+        return [], "no valid event"
+    written = []
+    _save(plot_array_gallery(subarray, events), folder, "array_events", args, written)
+    return written, f"{len(events)} array events"
+
+
 def _compare(args, folder, log):
     from ..dqm import OutlierThresholds, find_outliers, write_outlier_tables
     from ..dqm.plots import plot_run_metrics
@@ -178,7 +205,8 @@ def run(args):
     log = logging.getLogger("iactpipe.dqm")
     folder = _AtomicFolder(args.output_dir, args.overwrite)
     try:
-        written, message = (_run if args.action == "run" else _compare)(args, folder.tmp, log)
+        action = {"run": _run, "compare": _compare, "events": _events}[args.action]
+        written, message = action(args, folder.tmp, log)
         folder.commit()
     except BaseException:
         folder.abort()

@@ -23,6 +23,7 @@ from pyirf.utils import cone_solid_angle
 
 from ..errors import ConfigurationError, DataLevelError
 from . import cuts as cutlib
+from .benchmarks import BENCHMARK_FIGURES, benchmark_figures
 from .config import load_config
 from .events import read_many
 from .irfs import Binning, compute_irfs, irf_hdus
@@ -44,6 +45,7 @@ OUTPUT_FILES = {
     "performance": "performance.ecsv",
     "performance_plot": "performance.png",
     "summary": "summary.json",
+    **{f"{name}_plot": f"{name}.png" for name in BENCHMARK_FIGURES},
 }
 
 
@@ -78,7 +80,8 @@ def prepare_samples(events, runs, config):
     -------
     dict
         ``signal``, ``irf_gammas``, ``background`` (QTable with a ``weight`` column, or
-        None), ``irf_productions`` (list of Production), ``productions`` (all), ``signal_kind``.
+        None), ``signal_productions`` and ``irf_productions`` (lists of Production),
+        ``productions`` (all), ``signal_kind``.
     """
     obs_time = config["observation_time_h"] * u.h
     productions = group_productions(runs)
@@ -97,7 +100,7 @@ def prepare_samples(events, runs, config):
 
     gamma_spectrum = target_spectrum(config["spectra"]["gamma"])
     if ("gamma", False) in by_kind:
-        samples["signal"], point_prods = weighted(("gamma", False), gamma_spectrum)
+        samples["signal"], samples["signal_productions"] = weighted(("gamma", False), gamma_spectrum)
         samples["signal_kind"] = "point-like gammas"
     elif ("gamma", True) in by_kind:
         prods = by_kind[("gamma", True)]
@@ -113,8 +116,8 @@ def prepare_samples(events, runs, config):
         def per_sr(energy, _spectrum=gamma_spectrum, _region=region):
             return _spectrum(energy) / _region
 
-        samples["signal"], _ = weighted(("gamma", True), per_sr,
-                                        restrict=lambda s: s["true_source_fov_offset"] <= r_high)
+        samples["signal"], samples["signal_productions"] = weighted(
+            ("gamma", True), per_sr, restrict=lambda s: s["true_source_fov_offset"] <= r_high)
         samples["signal_kind"] = f"diffuse gammas within {r_high:.2f} as a point source"
     else:
         raise DataLevelError("inputs", "no simulated gammas among the input files")
@@ -236,7 +239,7 @@ def make_irfs(inputs, output_dir, config=None, overwrite=False):
         with atomic_path(targets["sensitivity_fits"]) as tmp:
             fits.HDUList([fits.PrimaryHDU(), _fits_table_hdu(sens, "SENSITIVITY")]).writeto(tmp)
         with atomic_path(targets["sensitivity_plot"]) as tmp:
-            plot_sensitivity(sens, tmp, spectrum=gamma_spectrum, obs_time=obs_time, cuts=cfg_cuts)
+            plot_sensitivity(sens, spectrum=gamma_spectrum, obs_time=obs_time, cuts=cfg_cuts).savefig(tmp)
         one_tev = np.flatnonzero((sens["reco_energy_low"] <= 1 * u.TeV) & (sens["reco_energy_high"] > 1 * u.TeV))
         if len(one_tev):
             i = one_tev[0]
@@ -250,7 +253,10 @@ def make_irfs(inputs, output_dir, config=None, overwrite=False):
     with atomic_path(targets["performance"]) as tmp:
         perf.write(tmp, format="ascii.ecsv")
     with atomic_path(targets["performance_plot"]) as tmp:
-        plot_performance(perf, tmp)
+        plot_performance(perf).savefig(tmp)
+    for name, figure in benchmark_figures(samples, cut_table, binning, config).items():
+        with atomic_path(targets[f"{name}_plot"]) as tmp:
+            figure.savefig(tmp)
     for energy in (0.1, 1.0, 10.0):
         i = np.searchsorted(binning.true_energy.to_value(u.TeV), energy, side="right") - 1
         summary[f"performance_{energy:g}TeV"] = {

@@ -62,14 +62,12 @@ def sensitivity_table(signal, background, theta_cuts, reco_energy_bins, spectrum
     return QTable(table)
 
 
-def plot_sensitivity(table, path, spectrum=None, obs_time=None, label="iactpipe", cuts=None):
-    """Plot E^2 x flux sensitivity vs reco energy with the CTAO reference points; save to ``path``."""
-    import matplotlib
+def plot_sensitivity(table, spectrum=None, obs_time=None, label="iactpipe", cuts=None):
+    """E^2 x flux sensitivity vs reco energy with the CTAO reference points (a Figure)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    ax = fig.subplots()
     energy = table["reco_energy_center"].to_value(u.TeV)
     lo = energy - table["reco_energy_low"].to_value(u.TeV)
     hi = table["reco_energy_high"].to_value(u.TeV) - energy
@@ -97,19 +95,16 @@ def plot_sensitivity(table, path, spectrum=None, obs_time=None, label="iactpipe"
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
-def plot_performance(perf, path):
-    """Effective area, angular resolution, energy bias and resolution vs true energy; save to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_performance(perf):
+    """Effective area, angular resolution, energy bias and resolution vs true energy (a Figure)."""
+    from matplotlib.figure import Figure
 
     energy = perf["true_energy_center"].to_value(u.TeV)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    fig = Figure(figsize=(13, 4), layout="constrained")
+    axes = fig.subplots(1, 3)
     any_area = False
     for name, label in (("aeff_full_enclosure", "full enclosure"), ("aeff_point_like", "point-like (theta cut)")):
         values = perf[name].to_value(u.m ** 2)
@@ -134,5 +129,4 @@ def plot_performance(perf, path):
         ax.set_xlim(perf["true_energy_low"][0].to_value(u.TeV), perf["true_energy_high"][-1].to_value(u.TeV))
         ax.set_xlabel("true energy (TeV)")
         ax.grid(True, which="both", alpha=0.3)
-    fig.savefig(path)
-    plt.close(fig)
+    return fig

@@ -16,11 +16,15 @@ A configuration is a mapping (usually a YAML file, optionally under a ``train:``
       validation_fraction: 0.2 # fraction of training showers used for early stopping
       seed: 1
     lightgbm:                  # hyper-parameters common to all models
-      learning_rate: 0.05
-      num_leaves: 31
+      learning_rate: 0.1
+      num_leaves: 15
       min_data_in_leaf: 20
+      feature_fraction: 0.8    # features drawn per tree
+      bagging_fraction: 0.8    # images drawn per tree (every round)
+      lambda_l2: 1.0           # L2 regularisation of the leaf values
       max_rounds: 1000
       early_stopping_rounds: 30
+      refit: true              # retrain on training + validation images with the early-stopped round count
       seed: 1
     energy: {name: LGBMRegressor}         # table / column prefix of the energy estimate
     classification: {name: LGBMClassifier}
@@ -52,8 +56,9 @@ DEFAULTS = {
     "features": list(DEFAULT_FEATURES),
     "quality": {"min_intensity_pe": 50.0, "max_leakage_intensity_width_2": 0.2, "min_pixels": 4},
     "split": {"test_fraction": 0.5, "validation_fraction": 0.2, "seed": 1},
-    "lightgbm": {"learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 20, "max_rounds": 1000,
-                 "early_stopping_rounds": 30, "seed": 1},
+    "lightgbm": {"learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 20, "feature_fraction": 0.8,
+                 "bagging_fraction": 0.8, "lambda_l2": 1.0, "max_rounds": 1000, "early_stopping_rounds": 30,
+                 "refit": True, "seed": 1},
     "energy": {"name": "LGBMRegressor"},
     "classification": {"name": "LGBMClassifier"},
     "disp": {"name": "DispReconstructor"},
@@ -66,8 +71,9 @@ _SCHEMA = {
                 "min_pixels": (int, 1, None)},
     "split": {"test_fraction": (float, 0.0, 0.9), "validation_fraction": (float, 0.01, 0.9), "seed": (int, 0, None)},
     "lightgbm": {"learning_rate": (float, 1e-4, 1.0), "num_leaves": (int, 2, 4096),
-                 "min_data_in_leaf": (int, 1, None), "max_rounds": (int, 1, None),
-                 "early_stopping_rounds": (int, 1, None), "seed": (int, 0, None)},
+                 "min_data_in_leaf": (int, 1, None), "feature_fraction": (float, 0.01, 1.0),
+                 "bagging_fraction": (float, 0.01, 1.0), "lambda_l2": (float, 0.0, None), "max_rounds": (int, 1, None),
+                 "early_stopping_rounds": (int, 1, None), "refit": (bool,), "seed": (int, 0, None)},
     "energy": {"name": str},
     "classification": {"name": str},
     "disp": {"name": str},

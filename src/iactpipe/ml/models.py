@@ -77,7 +77,9 @@ def validation_showers(obs_id, event_id, fraction, seed):
 def _params(kind, config, threads):
     lgb = config["lightgbm"]
     return {"objective": _OBJECTIVE[kind], "learning_rate": lgb["learning_rate"], "num_leaves": lgb["num_leaves"],
-            "min_data_in_leaf": lgb["min_data_in_leaf"], "seed": lgb["seed"], "deterministic": True,
+            "min_data_in_leaf": lgb["min_data_in_leaf"], "feature_fraction": lgb["feature_fraction"],
+            "bagging_fraction": lgb["bagging_fraction"], "bagging_freq": 1 if lgb["bagging_fraction"] < 1 else 0,
+            "lambda_l2": lgb["lambda_l2"], "seed": lgb["seed"], "deterministic": True,
             "force_row_wise": True, "num_threads": int(threads), "verbosity": -1, "feature_pre_filter": False}
 
 
@@ -93,13 +95,21 @@ def _fit(kind, x, y, weights, valid, config, threads):
                                  free_raw_data=True)
     valid_set = lightgbm.Dataset(x[valid_rows], y[valid_rows], weight=None if w is None else w[valid_rows],
                                  reference=train_set)
-    booster = lightgbm.train(_params(kind, config, threads), train_set,
-                             num_boost_round=config["lightgbm"]["max_rounds"], valid_sets=[valid_set],
+    params = _params(kind, config, threads)
+    booster = lightgbm.train(params, train_set, num_boost_round=config["lightgbm"]["max_rounds"],
+                             valid_sets=[valid_set],
                              callbacks=[lightgbm.early_stopping(config["lightgbm"]["early_stopping_rounds"],
                                                                 verbose=False)])
-    stats = {"n_train": int(train_rows.sum()), "n_validation": int(valid_rows.sum()),
-             "best_iteration": int(booster.best_iteration or booster.current_iteration()),
+    best = int(booster.best_iteration or booster.current_iteration())
+    stats = {"n_train": int(train_rows.sum()), "n_validation": int(valid_rows.sum()), "best_iteration": best,
              "validation_score": {name: float(value) for name, value in booster.best_score["valid_0"].items()}}
+    if config["lightgbm"]["refit"]:
+        # The validation showers only chose the number of rounds; with simulations always
+        # scarce, the final model learns from them too. More images need proportionally more
+        # rounds at the same learning rate, so the early-stopped count is scaled by the ratio.
+        rounds = max(1, int(round(best * len(y) / train_rows.sum())))
+        booster = lightgbm.train(params, lightgbm.Dataset(x, y, weight=w, free_raw_data=True), num_boost_round=rounds)
+        stats["refit_rounds"] = rounds
     return booster, stats
 
 

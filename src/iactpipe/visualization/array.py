@@ -16,7 +16,7 @@ import numpy as np
 
 from ..coordinates import project_to_ground
 
-__all__ = ["plot_array", "image_axes_on_ground"]
+__all__ = ["plot_array", "plot_array_gallery", "draw_array", "image_axes_on_ground"]
 
 
 def image_axes_on_ground(tel_positions_m, psi_deg, pointing_alt_deg, pointing_az_deg, half_length_m=500.0):
@@ -58,7 +58,50 @@ def _map_xy(x_north, y_west):
 
 def plot_array(subarray, triggered=None, psi_deg=None, pointing=(70.0, 0.0), true_core=None, reco_core=None,
                true_direction=None, reco_direction=None, title=None, axis_length_m=None):
-    """Telescope layout of one event.
+    """Telescope layout of one event (a Figure; arguments as `draw_array`)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 6.4), layout="constrained")
+    draw_array(fig.add_subplot(), subarray, triggered, psi_deg, pointing, true_core, reco_core, true_direction,
+               reco_direction, title, axis_length_m)
+    return fig
+
+
+def plot_array_gallery(subarray, events, n_cols=2):
+    """Several array events side by side, each drawn by `draw_array`.
+
+    Parameters
+    ----------
+    subarray : iactpipe.instrument.SubarrayDescription
+    events : sequence of dict
+        Keyword arguments of `draw_array` per panel (``triggered``, ``psi_deg``, ``pointing``,
+        ``true_core``, ``reco_core``, ``true_direction``, ``reco_direction``, ``title``).
+    n_cols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    events = list(events)
+    if not events:
+        raise ValueError("no events to draw")
+    n_cols = max(1, min(n_cols, len(events)))
+    n_rows = int(np.ceil(len(events) / n_cols))
+    fig = Figure(figsize=(7.2 * n_cols, 5.6 * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    for ax, event in zip(axes, events):
+        draw_array(ax, subarray, legend=ax is axes[0], **event)
+    for ax in axes[len(events):]:
+        ax.set_axis_off()
+    return fig
+
+
+def draw_array(ax, subarray, triggered=None, psi_deg=None, pointing=(70.0, 0.0), true_core=None, reco_core=None,
+               true_direction=None, reco_direction=None, title=None, axis_length_m=None, legend=True):
+    """Draw the telescope layout of one event into ``ax``.
 
     Parameters
     ----------
@@ -77,15 +120,9 @@ def plot_array(subarray, triggered=None, psi_deg=None, pointing=(70.0, 0.0), tru
         arrow from the core showing where the shower came from (azimuth).
     axis_length_m : float, optional
         Half length of the drawn image axes, m (default: 4 × the array size; clipped by the axes).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    legend : bool
+        Draw the legend (outside the axes, to the right).
     """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.2, 6.4), layout="constrained")
-    ax = fig.add_subplot()
     pos = np.asarray(subarray.positions_m, float)
     tel_ids = np.asarray(subarray.tel_ids, int)
     triggered = set() if triggered is None else {int(t) for t in np.atleast_1d(triggered)}
@@ -154,6 +191,6 @@ def plot_array(subarray, triggered=None, psi_deg=None, pointing=(70.0, 0.0), tru
     ax.set_ylabel("North [m]  (ground x)")
     ax.set_title(title or f"{subarray.name}: {len(triggered)} of {len(tel_ids)} telescopes triggered",
                  fontsize="medium")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
     ax.grid(alpha=0.3)
-    return fig

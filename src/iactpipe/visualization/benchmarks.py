@@ -41,10 +41,20 @@ def _figure(n_rows=1, n_cols=1, width=6.4, height=4.4, **kwargs):
     return fig, fig.subplots(n_rows, n_cols, squeeze=False, **kwargs)
 
 
-def _log_energy_axis(ax, label):
+def _log_energy_axis(ax, label, bins):
+    # explicit limits: a log axis without any finite data point (an empty sample) cannot draw
     ax.set_xscale("log")
+    ax.set_xlim(bins[0], bins[-1])
     ax.set_xlabel(label)
     ax.grid(alpha=0.3, which="both")
+
+
+def _log_y(ax, *values):
+    """Log y axis if any of ``values`` is positive; else a note (a log axis of nothing fails to draw)."""
+    if any(np.any(np.asarray(v, float) > 0) for v in values):
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "no events", ha="center", va="center", transform=ax.transAxes)
 
 
 def _centres(edges):
@@ -101,7 +111,7 @@ def plot_angular_resolution(true_energy_tev, theta_deg, bins=None, requirement=N
                 ms=4, label=label)
     if requirement is not None:
         ax.plot(*requirement, color="black", ls="--", label="requirement")
-    _log_energy_axis(ax, "true energy [TeV]")
+    _log_energy_axis(ax, "true energy [TeV]", bins)
     ax.set_ylabel("angular resolution (68 % containment) [deg]")
     ax.set_ylim(bottom=0)
     ax.legend()
@@ -149,7 +159,7 @@ def plot_energy_bias_resolution(true_energy_tev, reco_energy_tev, bins=None, min
     ax_res.set_ylim(bottom=0)
     ax_res.set_title("energy resolution")
     for ax in (ax_bias, ax_res):
-        _log_energy_axis(ax, "true energy [TeV]")
+        _log_energy_axis(ax, "true energy [TeV]", bins)
         ax.legend(fontsize="small")
     return fig
 
@@ -257,8 +267,8 @@ def plot_effective_area(true_energy_bins_tev, areas_m2, errors_m2=None):
         if errors_m2 and label in errors_m2:
             err = np.asarray(errors_m2[label], float)
             ax.errorbar(_centres(bins), area, yerr=err, ls="none", color=f"C{i % 10}")
-    _log_energy_axis(ax, "true energy [TeV]")
-    ax.set_yscale("log")
+    _log_energy_axis(ax, "true energy [TeV]", bins)
+    _log_y(ax, *areas_m2.values())
     ax.set_ylabel("effective area [m²]")
     ax.legend(title="cut level", fontsize="small")
     ax.set_title("effective area")
@@ -275,8 +285,8 @@ def plot_background_rate(reco_energy_bins_tev, rate_per_s, rate_error_per_s=None
     ax.stairs(np.where(rate > 0, rate, np.nan), bins, label=label, linewidth=1.5)
     if rate_error_per_s is not None:
         ax.errorbar(_centres(bins), rate, yerr=np.asarray(rate_error_per_s, float), ls="none", color="C0")
-    _log_energy_axis(ax, "reconstructed energy [TeV]")
-    ax.set_yscale("log")
+    _log_energy_axis(ax, "reconstructed energy [TeV]", bins)
+    _log_y(ax, rate)
     ax.set_ylabel("background rate per energy bin [s⁻¹ sr⁻¹]" if per_sr else "background rate per energy bin [s⁻¹]")
     ax.legend(fontsize="small")
     ax.set_title("background rate after cuts")
@@ -311,7 +321,7 @@ def plot_sensitivity(reco_energy_bins_tev, e2_flux_erg_cm2_s, requirement=None, 
         crab = 2.83e-11 * energy ** -2.62 * energy**2 * 1.602  # HEGRA: TeV^-1 cm^-2 s^-1 -> erg cm^-2 s^-1
         for fraction, style in ((1.0, "-"), (0.1, "--"), (0.01, ":")):
             ax.plot(energy, fraction * crab, color="0.6", ls=style, lw=0.8, label=f"{fraction:g} Crab (HEGRA)")
-    _log_energy_axis(ax, "reconstructed energy [TeV]")
+    _log_energy_axis(ax, "reconstructed energy [TeV]", bins)
     ax.set_yscale("log")
     ax.set_ylabel("E² × flux sensitivity [erg cm⁻² s⁻¹]")
     ax.legend(fontsize="small")
