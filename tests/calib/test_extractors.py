@@ -135,11 +135,12 @@ def _random_neighbors(n_pixels, max_neighbors, rng):
 
 @pytest.mark.parametrize("neighbors", ["LSTCam", "CHEC", "random-8", "random-11"])
 @pytest.mark.parametrize("local_weight", [0, 1, 3])
-def test_fused_neighbor_kernel_equals_reference(neighbors, local_weight):
+@pytest.mark.parametrize("n_samples", [30, 40, 60])
+def test_fused_neighbor_kernel_equals_reference(neighbors, local_weight, n_samples):
     """The fused NeighborPeakWindowSum kernel (padded neighbour table, one pass per event)
     gives bit-identical charges and times to the reference peak search + window sum, for
     6 (hexagonal), 4 (square), up to 8 and more neighbours, with broken pixels and with
-    ties (identical samples)."""
+    ties (identical samples); 40 and 60 samples take the loops with literal trip counts."""
     from iactpipe.calib import _extractor_kernels as K
     from iactpipe.instrument.cameras import build_camera_geometry
 
@@ -152,7 +153,7 @@ def test_fused_neighbor_kernel_equals_reference(neighbors, local_weight):
         n_pixels = geometry.n_pixels
         indptr = np.asarray(geometry.neighbors.indptr, np.int64)
         indices = np.asarray(geometry.neighbors.indices, np.int64)
-    n_events, n_samples = 5, 30
+    n_events = 5
     waveforms = rng.normal(0, 1, (n_events, n_pixels, n_samples)).astype(np.float32)
     waveforms[1] = np.round(waveforms[1])  # many exact ties in the neighbour sums
     waveforms[2, :10] = 0.0
@@ -170,3 +171,56 @@ def test_fused_neighbor_kernel_equals_reference(neighbors, local_weight):
     K.window_sum(waveforms, peaks, 7, 3, 1.0, reference_charge, reference_time)
     np.testing.assert_array_equal(charge, reference_charge)
     np.testing.assert_array_equal(time, reference_time)
+
+
+def _r0_batch(rng, n_events, n_channels, n_pixels, n_samples, dtype=np.uint16):
+    """R0 waveforms with pulses (some saturating the high gain) and per-event coefficients."""
+    waveforms = rng.poisson(300, (n_events, n_channels, n_pixels, n_samples)).astype(dtype)
+    hot = rng.random((n_events, n_pixels)) < 0.1
+    waveforms[:, 0, :, 12:16][hot] = 4095  # high gain above the 4000 ADC threshold
+    pedestal = rng.normal(300, 2, (n_events, n_channels, n_pixels)).astype(np.float32)
+    dc_to_pe = rng.uniform(0.01, 0.05, (n_events, n_channels, n_pixels)).astype(np.float32)
+    return waveforms, pedestal, dc_to_pe
+
+
+@pytest.mark.parametrize("camera_name", ["LSTCam", "NectarCam", "CHEC"])
+@pytest.mark.parametrize("n_channels", [1, 2])
+def test_from_r0_equals_r1_then_extraction(camera_name, n_channels):
+    """``NeighborPeakWindowSum.from_r0`` (R0 -> R1 and extraction per event) gives exactly
+    ``r0_to_r1`` followed by the extractor, as `process_batch` did it: saturated high
+    gains, broken pixels, non-finite coefficients (pixels zeroed and left out of the
+    neighbour sums), float input with NaN samples, and a batch that is a field of a
+    structured array (each event contiguous, the batch not)."""
+    from iactpipe.calib.r1 import r0_to_r1
+    from iactpipe.instrument.cameras import build_camera_geometry
+
+    rng = np.random.default_rng(5)
+    geometry = build_camera_geometry(camera_name)
+    n_pixels = geometry.n_pixels
+    n_samples = {"LSTCam": 40, "NectarCam": 60, "CHEC": 25}[camera_name]
+    shape = _gaussian(np.arange(0, 40, 0.125), 10.0, 1.5)
+    readout = CameraReadout(camera_name, 1.0, n_samples, n_channels, np.vstack([shape] * n_channels), 0.125)
+    extractor = E.NeighborPeakWindowSum(readout, geometry)
+    waveforms, pedestal, dc_to_pe = _r0_batch(rng, 4, n_channels, n_pixels, n_samples)
+    broken = rng.random((4, n_pixels)) < 0.03
+    dc_to_pe[1, :, 5] = np.nan  # non-finite coefficient: pixel invalid
+    floats = waveforms.astype(np.float32)
+    floats[2, :, 7, 3] = np.nan  # non-finite sample: pixel invalid
+    record = np.dtype([("event_id", "<i8"), ("tel_id", "<i2"), ("waveform", "<u2", waveforms.shape[1:])])
+    rows = np.zeros(len(waveforms), record)
+    rows["waveform"] = waveforms
+    field = rows["waveform"]
+    assert not field.flags.c_contiguous and field[0].flags.c_contiguous
+    for r0 in (waveforms, floats, field):
+        r1, gain, finite = r0_to_r1(r0, pedestal, dc_to_pe, return_finite=True)
+        r1 = np.where(finite[..., np.newaxis], r1[:, 0], np.float32(0.0))
+        invalid = broken | ~finite
+        expected = extractor(r1, gain, invalid)
+        charge, peak_time, valid, selected, fused_invalid = extractor.from_r0(r0, pedestal, dc_to_pe, 4000.0,
+                                                                             broken)
+        np.testing.assert_array_equal(selected, gain)
+        np.testing.assert_array_equal(fused_invalid, invalid)
+        np.testing.assert_array_equal(charge, expected[0])
+        np.testing.assert_array_equal(peak_time, expected[1])
+        np.testing.assert_array_equal(valid, expected[2])
+    assert (n_channels == 1) or np.any(selected == 1)

@@ -263,13 +263,85 @@ class NeighborPeakWindowSum(_PeakWindow):
         indptr, indices = self._neighbors()
         return K.neighbor_peak_index(waveforms, indptr, indices, int(self.local_weight), broken)
 
-    def _extract(self, waveforms, gain, broken, charge, peak_time, is_valid):
-        # peak search and integration fused per event (`neighbor_peak_window_sum`)
+    def neighbor_table(self):
+        """The padded neighbour table of the kernels (`_extractor_kernels.neighbor_table`), built once."""
         if getattr(self, "_table", None) is None:
             self._table = K.neighbor_table(*self._neighbors())
-        K.neighbor_peak_window_sum(waveforms, self._table, int(self.local_weight), broken, int(self.window_width),
-                                   int(self.window_shift), self.sampling_rate_ghz, charge, peak_time)
+        return self._table
+
+    def _extract(self, waveforms, gain, broken, charge, peak_time, is_valid):
+        # peak search and integration fused per event (`neighbor_peak_window_sum`)
+        K.neighbor_peak_window_sum(waveforms, self.neighbor_table(), int(self.local_weight), broken,
+                                   int(self.window_width), int(self.window_shift), self.sampling_rate_ghz, charge,
+                                   peak_time)
         self._finish(charge, gain)
+
+    def from_r0(self, waveforms, pedestal, dc_to_pe, gain_threshold_adc, broken):
+        """R0 -> R1 (as `iactpipe.calib.r1.r0_to_r1` with gain selection) and extraction in one pass.
+
+        Gives the charges and times of ``r0_to_r1`` followed by this extractor with
+        ``broken | non-finite`` as broken pixels (non-finite R1 pixels zeroed, as
+        `iactpipe.dl1.processor.process_batch` does with separate steps), without a
+        batch-sized R1 array.
+
+        Parameters
+        ----------
+        waveforms : ndarray (n_events, n_channels, n_pixels, n_samples)
+            R0 samples (ADC, integer or float). The batch may be a strided view whose
+            events are contiguous blocks (a field of a structured array, as read from
+            an HDF5 table): it is then processed event by event, not copied.
+        pedestal, dc_to_pe : ndarray float32 (n_events, n_channels, n_pixels)
+            Pedestal per sample (ADC) and conversion factor (p.e. / ADC).
+        gain_threshold_adc : float
+            High-gain sample (ADC) above which a pixel uses the low gain.
+        broken : ndarray bool (n_events, n_pixels)
+
+        Returns
+        -------
+        charge, peak_time : ndarray float32 (n_events, n_pixels)
+            p.e. and ns.
+        is_valid : ndarray bool (n_events,)
+        selected_gain_channel : ndarray int8 (n_events, n_pixels)
+        invalid : ndarray bool (n_events, n_pixels)
+            Broken or with non-finite R1 samples.
+        """
+        waveforms = np.asarray(waveforms)
+        if waveforms.dtype.kind not in "uif":
+            waveforms = waveforms.astype(np.float32)
+        n_events, _, n_pixels, _ = waveforms.shape
+        pedestal = np.asarray(pedestal, np.float32)
+        dc_to_pe = np.asarray(dc_to_pe, np.float32)
+        broken = np.ascontiguousarray(broken, dtype=np.bool_)
+        if not (waveforms.flags.c_contiguous or len(waveforms) == 0 or waveforms[0].flags.c_contiguous):
+            waveforms = np.ascontiguousarray(waveforms)
+        charge = np.empty((n_events, n_pixels), np.float32)
+        peak_time = np.empty((n_events, n_pixels), np.float32)
+        selected = np.empty((n_events, n_pixels), np.int8)
+        invalid = np.empty((n_events, n_pixels), bool)
+        # integer input bounds |r0|, so finiteness follows from the coefficients
+        magnitude = (float(max(abs(np.iinfo(waveforms.dtype).min), np.iinfo(waveforms.dtype).max))
+                     if waveforms.dtype.kind in "ui" else np.inf)
+        args = (self.neighbor_table(), int(self.local_weight))
+        window = (int(self.window_width), int(self.window_shift), self.sampling_rate_ghz)
+        for block in _contiguous_blocks(waveforms):
+            K.r0_neighbor_peak_window_sum(waveforms[block], pedestal[block], dc_to_pe[block],
+                                          float(gain_threshold_adc), magnitude, *args, broken[block], *window,
+                                          charge[block], peak_time[block], selected[block], invalid[block])
+        self._finish(charge, selected)
+        return charge, peak_time, np.ones(n_events, bool), selected, invalid
+
+
+def _contiguous_blocks(waveforms):
+    """Event slices of ``waveforms`` that are C-contiguous arrays (the kernels vectorise on those).
+
+    The whole batch if it is contiguous, otherwise one event per slice (each event's block
+    is, e.g. in a field of a structured array as read from an HDF5 table: copying the
+    batch would cost more time and memory than the extra kernel calls).
+    """
+    n_events = len(waveforms)
+    if waveforms.flags.c_contiguous or n_events == 0:
+        return [slice(0, n_events)]
+    return [slice(event, event + 1) for event in range(n_events)]
 
 
 class SlidingWindowMaxSum(ImageExtractor):

@@ -7,6 +7,8 @@ size. Per batch, all array work is done by numba kernels:
 1. R0 -> R1 (`iactpipe.calib.r1.r0_to_r1`): gain selection, pedestal subtraction,
    dc-to-pe;
 2. charge / peak-time extraction (`iactpipe.calib.extractors`), integration correction;
+   NeighborPeakWindowSum (the default) does steps 1 and 2 in one pass per event
+   (``from_r0``), with the same numbers and without a batch-sized R1 array;
 3. invalid pixels (broken in the calibration, or with non-finite samples): charge and
    time set to 0, or replaced by the mean of their valid neighbours
    (``invalid_pixels.interpolate``);
@@ -18,8 +20,12 @@ array trigger (as ``/dl1/event/subarray/trigger``), the instrument, the simulati
 shower distribution, shower truth, true images and impact (when present in the input)
 and provenance with the full configuration.
 
-``n_jobs > 1`` processes batches in worker processes; results are written in input
-order, so the output is identical to ``n_jobs=1``.
+``n_jobs > 1`` processes batches in worker processes (forked where the platform allows,
+so they start at once with everything imported); results are written in input order,
+so the output is identical to ``n_jobs=1``. With an HDF5 input each worker reads its own
+batches, and the main process writes the output and computes the input's checksum in a
+thread meanwhile. The R0 and truth tables of an HDF5 input are read without HDF5's
+chunk cache, which would otherwise grow by up to 16 MiB per table with the input size.
 """
 import logging
 from dataclasses import dataclass
@@ -38,7 +44,7 @@ __all__ = ["process_file", "process_batch", "ProcessSummary", "TelescopeSetup"]
 log = logging.getLogger(__name__)
 
 #: telescope events per batch
-BATCH_EVENTS = 256
+BATCH_EVENTS = 128
 
 
 @dataclass
@@ -77,10 +83,26 @@ class TelescopeSetup:
         state["_angles"] = None
         return state
 
+    def prepare(self):
+        """Compute what is otherwise built at first use (camera angles, neighbour table).
+
+        Forked workers then inherit it instead of each computing it again.
+        """
+        _ = self.angles
+        if hasattr(self.extractor, "neighbor_table"):
+            self.extractor.neighbor_table()
+        return self
+
 
 def _calibration_arrays(calibrations, tel_ids, n_channels, n_pixels):
-    """Per-event pedestal, dc_to_pe (n, n_channels, n_pixels), broken (n, n_pixels), time shift."""
+    """Per-event pedestal, dc_to_pe (n, n_channels, n_pixels), broken (n, n_pixels), time shift.
+
+    A batch of one telescope (every batch of an HDF5 input) gets read-only broadcast views
+    of that telescope's arrays instead of copies per event.
+    """
     unique = np.unique(tel_ids)
+    if len(unique) == 1:
+        return _telescope_calibration(calibrations, int(unique[0]), len(tel_ids), n_channels, n_pixels)
     pedestal = np.zeros((len(tel_ids), n_channels, n_pixels), np.float32)
     dc_to_pe = np.zeros((len(tel_ids), n_channels, n_pixels), np.float32)
     broken = np.zeros((len(tel_ids), n_pixels), bool)
@@ -100,6 +122,22 @@ def _calibration_arrays(calibrations, tel_ids, n_channels, n_pixels):
     return pedestal, dc_to_pe, broken, time_shift
 
 
+def _telescope_calibration(calibrations, tel_id, n, n_channels, n_pixels):
+    """`_calibration_arrays` of ``n`` events of telescope ``tel_id``, as zero-stride views."""
+    calib = calibrations.get(tel_id)
+    if calib is None:
+        raise InputFileError("<input>", f"telescope {tel_id} has no calibration coefficients")
+
+    def per_event(values, shape, dtype):
+        return np.broadcast_to(np.asarray(values, dtype).reshape(shape), (n,) + shape)
+
+    coefficients = (n_channels, n_pixels)
+    broken = (np.asarray(calib.pixel_status) & PIXEL_BROKEN) != 0
+    time_shift = None if calib.time_shift is None else per_event(calib.time_shift, coefficients, np.float32)
+    return (per_event(calib.pedestal_per_sample, coefficients, np.float32),
+            per_event(calib.dc_to_pe, coefficients, np.float32), per_event(broken, (n_pixels,), bool), time_shift)
+
+
 def process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift=None):
     """Calibrate, extract, clean and parametrise one batch of one telescope type.
 
@@ -112,18 +150,23 @@ def process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift=None)
 
     config = setup.config
     n = len(waveforms)
-    r1, gain, finite = r0_to_r1(waveforms, pedestal, dc_to_pe, gain_selection=True,
-                                gain_threshold_adc=config.gain_threshold_adc, return_finite=True)
-    r1 = r1[:, 0]
-    invalid = broken | ~finite
-    if not finite.all():
-        r1 = np.where(finite[..., np.newaxis], r1, np.float32(0.0))
-    if r1.shape[-1] == 1:
-        image = r1[..., 0].astype(np.float32)
-        peak_time = np.zeros_like(image)
-        extraction_ok = np.ones(n, bool)
+    if waveforms.shape[-1] > 1 and hasattr(setup.extractor, "from_r0"):
+        # calibration and extraction per event, without a batch-sized R1 array
+        image, peak_time, extraction_ok, gain, invalid = setup.extractor.from_r0(
+            waveforms, pedestal, dc_to_pe, config.gain_threshold_adc, broken)
     else:
-        image, peak_time, extraction_ok = setup.extractor(r1, gain, invalid)
+        r1, gain, finite = r0_to_r1(waveforms, pedestal, dc_to_pe, gain_selection=True,
+                                    gain_threshold_adc=config.gain_threshold_adc, return_finite=True)
+        r1 = r1[:, 0]
+        invalid = broken | ~finite
+        if not finite.all():
+            r1 = np.where(finite[..., np.newaxis], r1, np.float32(0.0))
+        if r1.shape[-1] == 1:
+            image = r1[..., 0].astype(np.float32)
+            peak_time = np.zeros_like(image)
+            extraction_ok = np.ones(n, bool)
+        else:
+            image, peak_time, extraction_ok = setup.extractor(r1, gain, invalid)
     if time_shift is not None:
         shift = np.take_along_axis(time_shift, gain[:, np.newaxis, :].astype(np.intp), axis=1)[:, 0]
         peak_time -= shift
@@ -166,8 +209,8 @@ def _parameters(setup, image, peak_time, masks, good):
 
 
 def _batch_job(args):
-    setup, waveforms, pedestal, dc_to_pe, broken, time_shift = args
-    return process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift)
+    setup, waveforms, pedestal, dc_to_pe, broken, time_shift, write_images = args
+    return _light_result(process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift), write_images)
 
 
 class _TruthRecorder:
@@ -205,7 +248,9 @@ class _TruthRecorder:
 
 _COPY_TABLES = ((dm.SHOWER, dm.SHOWER), (dm.R0_SUBARRAY_TRIGGER, dm.DL1_SUBARRAY_TRIGGER))
 _COPY_TEL_TABLES = (dm.TRUE_IMAGES, dm.TRUE_IMPACT)
-_COPY_CHUNK = 50_000
+#: bytes per read when copying a table (rows of true images are kB each: a fixed row
+#: count would make the copy's memory grow with the camera and the run)
+_COPY_CHUNK_BYTES = 4 << 20
 
 
 def _copy_table(h5, writer, source_schema, target_schema, tel_id=None):
@@ -213,18 +258,31 @@ def _copy_table(h5, writer, source_schema, target_schema, tel_id=None):
     if path not in h5:
         return
     node = h5.get_node(path)
-    for start in range(0, node.nrows, _COPY_CHUNK):
-        rows = node.read(start=start, stop=min(start + _COPY_CHUNK, node.nrows))
+    chunk = max(1, _COPY_CHUNK_BYTES // max(1, node.rowsize))
+    for start in range(0, node.nrows, chunk):
+        rows = node.read(start=start, stop=min(start + chunk, node.nrows))
         writer.append(target_schema, {name: rows[name] for name in rows.dtype.names}, tel_id=tel_id)
 
 
-def _copy_hdf5_truth(source, writer):
-    h5 = source._h5
-    for source_schema, target_schema in _COPY_TABLES:
-        _copy_table(h5, writer, source_schema, target_schema)
-    for tel_id in source.subarray.tel_ids:
-        for schema in _COPY_TEL_TABLES:
-            _copy_table(h5, writer, schema, schema, tel_id=int(tel_id))
+def _open_uncached(path):
+    """The HDF5 file ``path`` read-only, without HDF5's per-dataset chunk cache.
+
+    Every row here is read once, so the cache (16 MiB per table by default, filled as
+    the tables are read: one R0 and one true-image table per telescope) would only make
+    the memory grow with the input size, and copy every R0 chunk once more.
+    """
+    import tables
+
+    return tables.open_file(str(path), "r", CHUNK_CACHE_SIZE=0)
+
+
+def _copy_hdf5_truth(input_path, subarray, writer):
+    with _open_uncached(input_path) as h5:
+        for source_schema, target_schema in _COPY_TABLES:
+            _copy_table(h5, writer, source_schema, target_schema)
+        for tel_id in subarray.tel_ids:
+            for schema in _COPY_TEL_TABLES:
+                _copy_table(h5, writer, schema, schema, tel_id=int(tel_id))
 
 
 def _write_run_tables(source, writer):
@@ -295,7 +353,6 @@ def process_file(input_path, output_path, config=None, write_images=False, n_job
     from ..io import open_events
     from ..io.hdf5 import HDF5Writer
     from ..io.instrument_io import write_subarray
-    from ..io.provenance import collect_provenance
 
     if not isinstance(config, ProcessConfig):
         config = ProcessConfig(config)
@@ -303,79 +360,129 @@ def process_file(input_path, output_path, config=None, write_images=False, n_job
         from ..errors import ConfigurationError
 
         raise ConfigurationError(f"n_jobs must be >= 1, got {n_jobs}")
+    n_jobs = int(n_jobs)
     source = open_events(input_path, allow_truncated=allow_truncated)
     with source:
         subarray = source.subarray
         config.check_subarray(subarray)
-        setups = {}
         is_hdf5 = source.format == "hdf5"
         recorder = None if is_hdf5 else _TruthRecorder(subarray.tel_ids)
-        batches = source.iter_batches(max_events=batch_events, event_filter=recorder)
-        bar = _progress_bar(progress, source)
         counts = {"tel_events": 0, "valid": 0}
-        pool = None
         provenance_config = {"process": config.to_dict(), "write_images": bool(write_images),
-                             "n_jobs": int(n_jobs), "allow_truncated": bool(allow_truncated)}
-        with HDF5Writer(output_path, overwrite=overwrite) as writer:
-            write_subarray(writer.h5file, subarray)
+                             "n_jobs": n_jobs, "allow_truncated": bool(allow_truncated)}
+        pool = results = checksum = worker = bar = None
+        try:
+            # an HDF5 input's batches are row ranges: each process reads its own, so only
+            # the (small) results travel between processes
+            plan = source.batch_plan(batch_events) if is_hdf5 else None
+            if n_jobs > 1:
+                # the workers start (fork) before the output file exists and before any
+                # thread of ours (progress bar, checksum), so none inherits them; they
+                # inherit the telescope set-ups (neighbours, camera angles) built here once
+                setups = ({tel_id: _setup_for({}, subarray.telescope(tel_id), config).prepare()
+                           for tel_id in sorted({job[0] for job in plan})} if is_hdf5 else None)
+                pool = _OrderedPool(n_jobs, _init_worker, (str(input_path) if is_hdf5 else None, config,
+                                                           bool(write_images), setups))
+                # the input's checksum (provenance) is the one serial pass over the whole
+                # input: with n_jobs > 1 a thread of this (otherwise mostly waiting) process
+                # computes it while the workers process the batches
+                checksum = _start_checksum(input_path)
+            bar = _progress_bar(progress, source)
             if is_hdf5:
-                _copy_hdf5_truth(source, writer)
-
-            def jobs():
-                for batch in batches:
-                    setup = _setup_for(setups, batch.description, config)
-                    n_channels, n_pixels = batch.waveforms.shape[1:3]
-                    pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(
-                        source.calibration, batch.tel_id, n_channels, n_pixels)
-                    if not is_hdf5:
-                        _write_true_images(writer, batch)
-                        recorder.flush(writer)
-                    meta = (batch.tel_id, batch.obs_id, batch.event_id)
-                    yield meta, (setup, batch.waveforms, pedestal, dc_to_pe, broken, time_shift)
-
-            try:
-                if is_hdf5:
-                    # the batches are row ranges: each process reads its own, so only the
-                    # (small) results travel between processes
-                    plan = source.batch_plan(batch_events)
-                    if int(n_jobs) == 1:
-                        worker = _BatchWorker(source, config)
-                        results = (worker(job) for job in plan)
-                    else:
-                        pool, results = _parallel(plan, int(n_jobs), _hdf5_worker_job,
-                                                  initializer=_init_hdf5_worker,
-                                                  initargs=(str(input_path), config))
-                elif int(n_jobs) == 1:
-                    results = ((meta, _batch_job(args)) for meta, args in jobs())
+                if pool is None:
+                    worker = _BatchWorker(source, input_path, config, write_images)
+                    results = (worker(job) for job in plan)
                 else:
-                    pool, results = _parallel(jobs(), int(n_jobs), _batch_job, with_meta=True)
+                    # the first jobs are submitted now, before this process writes the
+                    # instrument and the truth tables
+                    results = pool.ordered(plan, _worker_job)
+            with HDF5Writer(output_path, overwrite=overwrite) as writer:
+                write_subarray(writer.h5file, subarray)
+                if is_hdf5:
+                    _copy_hdf5_truth(input_path, subarray, writer)
+                else:
+                    jobs = _simtel_jobs(source, config, writer, recorder, batch_events, write_images)
+                    results = (((meta, _batch_job(args)) for meta, args in jobs) if pool is None
+                               else pool.ordered(jobs, _batch_job, with_meta=True))
                 for meta, result in results:
                     _write_batch(writer, meta, result, write_images)
                     counts["tel_events"] += len(meta[0])
                     counts["valid"] += result["n_valid"]
                     if bar is not None:
                         bar.update(len(meta[0]))
-            finally:
-                if pool is not None:
-                    pool.shutdown(cancel_futures=True)
-                if bar is not None:
-                    bar.close()
-            if recorder is not None:
-                recorder.flush(writer)
-                n_events = recorder.n_events
-            else:
-                n_events = source.n_events
-            _write_run_tables(source, writer)
-            if source.truncated:
-                provenance_config["truncation_warning"] = source.truncation_message
-            writer.provenance = collect_provenance("process", provenance_config, inputs=[input_path], argv=argv)
-            writer.provenance.extra["truncated"] = bool(source.truncated)
-            if source.truncated:
-                writer.provenance.extra["warnings"] = [source.truncation_message]
+                if recorder is not None:
+                    recorder.flush(writer)
+                    n_events = recorder.n_events
+                else:
+                    n_events = source.n_events
+                _write_run_tables(source, writer)
+                if source.truncated:
+                    provenance_config["truncation_warning"] = source.truncation_message
+                writer.provenance = _provenance(provenance_config, input_path, argv, checksum)
+                writer.provenance.extra["truncated"] = bool(source.truncated)
+                if source.truncated:
+                    writer.provenance.extra["warnings"] = [source.truncation_message]
+        finally:
+            if pool is not None:
+                pool.shutdown()
+            if worker is not None:
+                worker.close()
+            if bar is not None:
+                bar.close()
     log.info("processed %d telescope events (%d valid images) of %d events", counts["tel_events"],
              counts["valid"], n_events)
     return ProcessSummary(n_events=int(n_events), n_telescope_events=counts["tel_events"],
                           n_valid_images=counts["valid"], truncated=bool(source.truncated), output=str(output_path))
+
+
+def _simtel_jobs(source, config, writer, recorder, batch_events, write_images):
+    """``(meta, args of _batch_job)`` per batch of an event-wise (sim_telarray) source.
+
+    Reading the source also records the trigger and shower rows (``recorder``) and
+    writes the true images, in input order.
+    """
+    setups = {}
+    for batch in source.iter_batches(max_events=batch_events, event_filter=recorder):
+        setup = _setup_for(setups, batch.description, config)
+        n_channels, n_pixels = batch.waveforms.shape[1:3]
+        pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(source.calibration, batch.tel_id,
+                                                                    n_channels, n_pixels)
+        _write_true_images(writer, batch)
+        recorder.flush(writer)
+        meta = (batch.tel_id, batch.obs_id, batch.event_id)
+        yield meta, (setup, batch.waveforms, pedestal, dc_to_pe, broken, time_shift, write_images)
+
+
+def _start_checksum(path):
+    """Start hashing ``path`` in a thread (hashlib releases the GIL); a Future of its `InputFile`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iactpipe-checksum")
+    future = executor.submit(_input_record, path)
+    executor.shutdown(wait=False)  # the thread ends with the hash
+    return future
+
+
+def _input_record(path):
+    import os
+    from pathlib import Path
+
+    from ..io.provenance import InputFile, sha256_file
+
+    path = Path(path)
+    return InputFile(path=os.fspath(path), sha256=sha256_file(path), size_bytes=path.stat().st_size)
+
+
+def _provenance(provenance_config, input_path, argv, checksum=None):
+    """The output's provenance; the input record from ``checksum`` (a Future) if given."""
+    import dataclasses
+
+    from ..io.provenance import collect_provenance
+
+    if checksum is None:
+        return collect_provenance("process", provenance_config, inputs=[input_path], argv=argv)
+    provenance = collect_provenance("process", provenance_config, inputs=[], argv=argv)
+    return dataclasses.replace(provenance, inputs=(checksum.result(),))
 
 
 def _setup_for(setups, description, config):
@@ -386,72 +493,141 @@ def _setup_for(setups, description, config):
     return setups[key]
 
 
-class _BatchWorker:
-    """Reads one planned batch (``(tel_id, start, stop)``) of an HDF5 source and processes it."""
+def _light_result(result, write_images):
+    """``result`` without the per-pixel arrays when no images are written (less to pickle)."""
+    if write_images:
+        return result
+    return {key: value for key, value in result.items() if key not in ("image", "peak_time", "image_mask")}
 
-    def __init__(self, source, config):
+
+class _BatchWorker:
+    """Reads one planned batch (``(tel_id, start, stop)``) of an HDF5 input and processes it.
+
+    The R0 rows are read through an uncached handle of their own (`_open_uncached`);
+    ``source`` (the input as `open_events` opens it) gives the instrument and the
+    calibration. `close` closes the handle.
+    """
+
+    def __init__(self, source, path, config, write_images=True, setups=None):
         self.source = source
         self.config = config
+        self.write_images = write_images
         self.setups = {}
+        self.setups_by_tel = dict(setups or {})  # tel_id -> TelescopeSetup built by the caller
+        self._h5 = _open_uncached(path)
+
+    def read(self, tel_id, start, stop):
+        """Rows ``start:stop`` of telescope ``tel_id``'s R0 table: (tel_id, obs_id, event_id) and waveforms.
+
+        Only the R0 table is read (`HDF5EventSource.read_batch` also reads the true
+        images, which `_copy_hdf5_truth` copies on its own).
+        """
+        rows = self._h5.get_node(dm.R0.path(tel_id=tel_id)).read(start=start, stop=stop)
+        meta = (rows["tel_id"].astype(np.int16), rows["obs_id"].astype(np.int32), rows["event_id"].astype(np.int64))
+        return meta, rows["waveform"]
 
     def __call__(self, job):
         tel_id, start, stop = job
-        batch = self.source.read_batch(tel_id, start, stop)
-        setup = _setup_for(self.setups, batch.description, self.config)
-        n_channels, n_pixels = batch.waveforms.shape[1:3]
-        pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(self.source.calibration, batch.tel_id,
+        meta, waveforms = self.read(tel_id, start, stop)
+        setup = self.setups_by_tel.get(tel_id)
+        if setup is None:
+            setup = _setup_for(self.setups, self.source.subarray.telescope(tel_id), self.config)
+        n_channels, n_pixels = waveforms.shape[1:3]
+        pedestal, dc_to_pe, broken, time_shift = _calibration_arrays(self.source.calibration, meta[0],
                                                                     n_channels, n_pixels)
-        result = process_batch(setup, batch.waveforms, pedestal, dc_to_pe, broken, time_shift)
-        return (batch.tel_id, batch.obs_id, batch.event_id), result
+        result = process_batch(setup, waveforms, pedestal, dc_to_pe, broken, time_shift)
+        return meta, _light_result(result, self.write_images)
+
+    def close(self):
+        self._h5.close()
 
 
-#: the worker process's own reader (set by `_init_hdf5_worker` in each worker process only)
+#: the worker process's own reader of an HDF5 input (set by `_init_worker`, in worker processes only)
 _PROCESS_WORKER = None
 
 
-def _init_hdf5_worker(path, config):
+def _init_worker(path, config, write_images, setups=None):
+    """Worker start-up: open the HDF5 input ``path`` (None: jobs carry their waveforms).
+
+    ``setups`` (tel_id -> `TelescopeSetup`) come from the parent process.
+    """
     global _PROCESS_WORKER
-    from ..io import open_events
+    import signal
 
-    _PROCESS_WORKER = _BatchWorker(open_events(path), config)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process
+    if path is not None:
+        from ..io import open_events
+
+        _PROCESS_WORKER = _BatchWorker(open_events(path), path, config, write_images, setups)
 
 
-def _hdf5_worker_job(job):
+def _worker_job(job):
     return _PROCESS_WORKER(job)
 
 
-def _parallel(jobs, n_jobs, function, with_meta=False, initializer=None, initargs=()):
-    """Run ``function`` over ``jobs`` in ``n_jobs`` processes; yield results in input order.
+class _OrderedPool:
+    """``n_jobs`` worker processes; results in input order with a bounded number in flight.
 
-    At most ``2 * n_jobs`` jobs are in flight, so memory stays bounded. With
-    ``with_meta`` the jobs are ``(meta, args)`` pairs and ``(meta, function(args))`` is
-    yielded; otherwise ``function(job)`` (which returns its own ``(meta, result)``).
+    The workers are forked at construction (on Linux: a fork inherits the imported
+    modules and loaded numba kernels, where a spawned worker would spend seconds
+    importing; elsewhere they are spawned), so construct it before opening any file for
+    writing. The kernels are serial (no numba threading layer), so forking is safe.
+
+    Parameters
+    ----------
+    n_jobs : int
+        Worker processes.
+    initializer, initargs
+        Run once in each worker.
     """
-    import collections
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    # "spawn": a forked worker would inherit the open (writable) output HDF5 file and the
-    # parent's numba/OpenMP state
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=initializer, initargs=initargs)
+    def __init__(self, n_jobs, initializer=None, initargs=()):
+        import multiprocessing
+        import sys
 
-    def generate():
+        # fork only on Linux (on macOS system libraries are not fork-safe)
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        self.n_jobs = int(n_jobs)
+        self._pool = multiprocessing.get_context(method).Pool(self.n_jobs, initializer=initializer,
+                                                              initargs=initargs)
+
+    def ordered(self, jobs, function, with_meta=False):
+        """Run ``function`` over ``jobs``; an iterator of the results in input order.
+
+        At most ``2 * n_jobs`` jobs are in flight (the first ones are submitted at once,
+        so the workers start while the caller prepares the output), so memory stays
+        bounded. With ``with_meta`` the jobs are ``(meta, args)`` pairs and ``(meta,
+        function(args))`` is yielded; otherwise ``function(job)``.
+        """
+        import collections
+
+        jobs = iter(jobs)
         pending = collections.deque()
 
-        def collect():
-            meta, future = pending.popleft()
-            return (meta, future.result()) if with_meta else future.result()
-
-        for job in jobs:
+        def submit():
+            job = next(jobs, None)
+            if job is None:
+                return False
             meta, args = job if with_meta else (None, job)
-            pending.append((meta, pool.submit(function, args)))
-            while len(pending) >= 2 * n_jobs:
-                yield collect()
-        while pending:
-            yield collect()
+            pending.append((meta, self._pool.apply_async(function, (args,))))
+            return True
 
-    return pool, generate()
+        while len(pending) < 2 * self.n_jobs and submit():
+            pass
+
+        def generate():
+            while pending:
+                meta, result = pending.popleft()
+                value = result.get()
+                submit()
+                yield (meta, value) if with_meta else value
+
+        return generate()
+
+    def shutdown(self):
+        """Stop the workers (pending jobs are dropped)."""
+        self._pool.terminate()
+        self._pool.join()
 
 
 def _progress_bar(progress, source):
