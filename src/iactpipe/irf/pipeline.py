@@ -23,7 +23,7 @@ from pyirf.utils import cone_solid_angle
 
 from ..errors import ConfigurationError, DataLevelError
 from . import cuts as cutlib
-from .benchmarks import BENCHMARK_FIGURES, benchmark_figures
+from .benchmarks import BENCHMARK_FIGURES, benchmark_figures, effective_area_levels
 from .config import load_config
 from .events import read_many
 from .irfs import Binning, compute_irfs, irf_hdus
@@ -265,6 +265,12 @@ def make_irfs(inputs, output_dir, config=None, overwrite=False):
             "aeff_full_enclosure_m2": float(perf["aeff_full_enclosure"][i].to_value(u.m ** 2)),
             "aeff_point_like_m2": float(perf["aeff_point_like"][i].to_value(u.m ** 2)),
             "n_events": int(perf["n_events"][i])}
+    levels = effective_area_levels(signal, samples["signal_productions"], cut_table, binning.true_energy,
+                                   cfg_cuts["fov_offset_max"] * u.deg)
+    summary["signal_effective_area_m2"] = {}
+    for energy in (0.1, 1.0, 10.0):
+        i = np.searchsorted(binning.true_energy.to_value(u.TeV), energy, side="right") - 1
+        summary["signal_effective_area_m2"][f"{energy:g}TeV"] = {label: float(area[i]) for label, area in levels.items()}
     summary["n_signal_selected"] = int(cutlib.select(signal, cut_table, theta=True).sum())
     summary["n_background_selected"] = int(len(bkg_selected)) if bkg_selected is not None else 0
     with atomic_path(targets["summary"]) as tmp:
