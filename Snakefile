@@ -1,5 +1,5 @@
 # iactpipe workflow: simulate raw runs, process them R0 -> DL1, reconstruct DL1 -> DL2,
-# train the models and apply them.
+# train the models and apply them, (optionally) fit image templates, IRFs, DL3, DQM.
 #
 #   snakemake --cores 4                                  # config/config.yaml
 #   snakemake --cores 2 --configfile config/test.yaml    # tiny test production
@@ -36,6 +36,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dl1.smk"
 include: "workflow/rules/dl2.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/likelihood.smk"
 include: "workflow/rules/dqm.smk"
 include: "workflow/rules/irf.smk"
 include: "workflow/rules/campaign.smk"
@@ -46,6 +47,7 @@ rule all:
         dl1_targets(),
         dl2_targets(),
         ml_targets(),
+        likelihood_targets(),
         dqm_targets(),
         irf_targets(),
     default_target: True

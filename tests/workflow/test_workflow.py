@@ -52,6 +52,16 @@ def test_lint_is_clean(tmp_path):
     assert result.returncode == 0, output
 
 
+def likelihood_counts(config_path):
+    """Jobs of the template fit: the templates once, one fit per run of the fitted datasets."""
+    config = yaml.safe_load(Path(config_path).read_text())
+    section = config.get("likelihood", {})
+    if not section.get("enabled"):
+        return {}
+    return {"make_templates": 1, "fit_templates": sum(len(config["datasets"][name]["runs"])
+                                                       for name in section["datasets"])}
+
+
 def chain_counts(config_path):
     """Jobs of a full run of a config: per-run stages, training and application."""
     n_runs = len(dl1_files(config_path))
@@ -59,7 +69,7 @@ def chain_counts(config_path):
     n_compare = sum(len(dataset["runs"]) >= 3 for dataset in datasets.values())  # outlier comparison
     return {"simulate_run": n_runs, "process_dl1": n_runs, "dqm_run": n_runs, "reconstruct_stereo": n_runs,
             "dqm_events": len(datasets), "train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1,
-            "all": 1,
+            "all": 1, **likelihood_counts(config_path),
             **({"dqm_compare": n_compare} if n_compare else {})}
 
 
@@ -116,7 +126,7 @@ def test_tiny_run_writes_every_stage(tiny_run):
     assert sim["simulation"]["run"] == 1
     reco = yaml.safe_load((tmp_path / "logs/reconstruct_stereo/gamma/run000001.config.yaml").read_text())
     assert reco == {"reconstruct": {"quality": {"min_intensity_pe": 30.0}}}
-    from iactpipe.io.hdf5 import read_subarray_events
+    from iactpipe.io.hdf5 import read_subarray_events, read_table
 
     events = read_subarray_events(tmp_path / "results/dl2/gamma/run000001.dl2.h5")
     assert events["HillasReconstructor_is_valid"].sum() > 0
@@ -129,6 +139,8 @@ def test_tiny_run_writes_every_stage(tiny_run):
                  "camera_maps_tel_001"):
         assert (tmp_path / "results/plots/dqm/gamma/run000001" / f"{name}.png").stat().st_size > 10_000
     assert (tmp_path / "results/plots/events/gamma/run000001/array_events.png").stat().st_size > 10_000
+    fitted = read_table(tmp_path / "results/dl2_fit/gamma/run000001.dl2.h5", "/dl2/event/subarray/geometry/TemplateFit")
+    assert fitted["TemplateFit_is_valid"].sum() > 0
     for name in ("irf/irf_point_like.fits.gz", "irf/irf_full_enclosure.fits.gz", "irf/cuts.ecsv",
                  "dl3/hdu-index.fits.gz", "dl3/obs-index.fits.gz"):
         assert (tmp_path / "results" / name).stat().st_size > 500, name
@@ -160,7 +172,9 @@ def test_config_change_reruns_only_the_affected_stage(tiny_run):
     tmp_path = tiny_run
     n_runs = len(dl1_files(TEST_CONFIG))
     n_datasets = len(yaml.safe_load(TEST_CONFIG.read_text())["datasets"])
-    downstream = {"train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1, "all": 1}
+    fits = likelihood_counts(TEST_CONFIG)["fit_templates"]
+    downstream = {"train_models": 1, "apply_models": n_runs, "make_irfs": 1, "make_dl3": 1, "all": 1,
+                  "fit_templates": fits}
 
     def dl1_change(config):
         config.update(keep_raw=True)
@@ -202,7 +216,19 @@ def test_config_change_reruns_only_the_affected_stage(tiny_run):
     changed = write_config(tmp_path / "sim_changed.yaml", lambda c: c.update(keep_raw=True, seed=2))
     result = snakemake("-n", "--directory", tmp_path, "--configfile", changed, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout
-    assert job_counts(result.stdout) == chain_counts(TEST_CONFIG)
+    # everything but the templates, which have their own seed
+    expected = {rule: n for rule, n in chain_counts(TEST_CONFIG).items() if rule != "make_templates"}
+    assert job_counts(result.stdout) == expected
+
+
+def test_likelihood_needs_dl1_images(tmp_path):
+    def edit(config):
+        config["dl1"]["write_images"] = False
+
+    result = snakemake("-n", "--directory", tmp_path, "--configfile", write_config(tmp_path / "c.yaml", edit),
+                       cwd=PROJECT_ROOT)
+    assert result.returncode != 0
+    assert "likelihood.enabled needs dl1.write_images" in result.stdout
 
 
 @pytest.mark.parametrize("edit, key", [

@@ -279,3 +279,36 @@ def irf_targets():
         if name not in config["datasets"]:
             raise ValueError(f"config: irf.datasets lists {name!r}, which is not in datasets")
     return ["results/irf", "results/dl3"]
+
+
+def _check_likelihood():
+    """The template fit reads the DL1 images: they must be written, and the datasets must exist."""
+    section = config["likelihood"]
+    if not section["enabled"]:
+        return
+    if not config["dl1"]["write_images"]:
+        raise ValueError("config: likelihood.enabled needs dl1.write_images: true (the fit reads the DL1 images)")
+    for name in section["datasets"]:
+        if name not in config["datasets"]:
+            raise ValueError(f"config: likelihood.datasets lists {name!r}, which is not in datasets")
+
+
+_check_likelihood()
+
+
+def likelihood_templates_slice(wildcards):
+    """JSON text of the template grid passed to ``iactpipe make-templates --config``."""
+    return json.dumps({"templates": config["likelihood"]["templates"]}, sort_keys=True)
+
+
+def likelihood_fit_slice(wildcards):
+    """JSON text of the fit settings passed to ``iactpipe fit-templates --config``."""
+    return json.dumps({"template_fit": config["likelihood"]["config"]}, sort_keys=True)
+
+
+def likelihood_targets():
+    """Fitted DL2 files of every run of the datasets in ``likelihood.datasets`` (when enabled)."""
+    section = config["likelihood"]
+    if not section["enabled"]:
+        return []
+    return [f"results/dl2_fit/{name}/{run}.dl2.h5" for name in section["datasets"] for run in run_names(name)]

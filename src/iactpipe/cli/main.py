@@ -19,6 +19,8 @@ COMMANDS = {
     "validate-simulation": ("validate_simulation", "measure the simulator against its physics expectations"),
     "process": ("process", "R0/sim_telarray -> DL1: calibrate, extract, clean, parametrise"),
     "reconstruct": ("reconstruct", "DL1 -> DL2: join telescopes into array events, reconstruct direction, core, h_max"),
+    "make-templates": ("make_templates", "simulate the image templates of the template-likelihood fit (HDF5)"),
+    "fit-templates": ("fit_templates", "DL1 images + DL2 -> DL2: template-likelihood fit of direction, core, E, X_max"),
     "train": ("train", "train LightGBM energy, gamma/hadron and disp models on DL2 simulations"),
     "apply": ("apply", "DL2 -> DL2: add energy, gamma score and disp direction from trained models"),
     "irf": ("irf", "DL2 simulations -> cuts, IRFs (GADF), sensitivity and performance tables"),

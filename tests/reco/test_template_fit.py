@@ -1,0 +1,225 @@
+"""Template-likelihood fit: model consistency, recovery of synthetic events, failures, CLI end to end."""
+import numpy as np
+import pytest
+import tables
+
+from iactpipe.cli.main import main
+
+TINY = {
+    "log10_energy_min": -0.5, "log10_energy_max": 1.0, "log10_energy_step": 0.5,
+    "impact_m": [0.0, 60.0, 120.0, 200.0, 300.0, 450.0], "depth_offset_g_cm2": [-20.0, 30.0],
+    "x_min_deg": -0.6, "x_max_deg": 3.0, "y_max_deg": 0.6, "bin_deg": 0.05,
+    "n_azimuths": 4, "n_emitters": 3000, "seed": 3,
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_templates(tmp_path_factory):
+    from iactpipe.reco.templates import make_templates
+
+    path = tmp_path_factory.mktemp("templates") / "tiny.h5"
+    make_templates(TINY, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_templates):
+    from iactpipe.coordinates import ground_to_tilted
+    from iactpipe.image.geometry import camera_angles
+    from iactpipe.instrument.catalog import build_array
+    from iactpipe.reco.template_fit import prepare_templates
+    from iactpipe.reco.templates import TemplateLibrary, tilted_to_fov_matrix
+
+    library = TemplateLibrary(tiny_templates)
+    prepared = prepare_templates(library)
+    subarray = build_array("CTAO-North-alpha")
+    tilted = np.column_stack(ground_to_tilted(*subarray.positions_m.T, 70.0, 180.0)[:2])
+    cams = []
+    for tel in subarray.telescopes:
+        a = camera_angles(tel.camera, tel.optics.focal_length_m)
+        cams.append((tel.name, np.asarray(a.fov_lon_deg), np.asarray(a.fov_lat_deg), np.asarray(a.pix_area_deg2)))
+    return {"library": library, "prepared": prepared, "tilted": tilted, "cams": cams,
+            "m": tilted_to_fov_matrix(70.0, 180.0)}
+
+
+def _expected(setup, params, tel_index):
+    from iactpipe.reco._template_fit_kernels import model_image
+
+    name, lon, lat, area = setup["cams"][tel_index]
+    p = setup["prepared"]
+    out = np.empty(lon.size)
+    model_image(np.asarray(params, float), setup["tilted"][tel_index, 0], setup["tilted"][tel_index, 1], setup["m"],
+                lon, lat, area, p.table, p.type_offset[name], p.axes, p.axis_ptr, p.strides, out)
+    return out
+
+
+def test_library_contents_and_provenance(tiny_templates, setup):
+    from iactpipe.io.provenance import read_provenance
+
+    library = setup["library"]
+    assert set(library.tables) == {"LST_LST_LSTCam", "MST_MST_NectarCam"}
+    for table in library.tables.values():
+        assert table.shape == (4, 6, 2, 73, 13) and np.all(table >= 0) and table.max() > 0
+    with tables.open_file(tiny_templates) as h5:
+        provenance = read_provenance(h5)
+    text = str(provenance)
+    assert "make-templates" in text and "seed" in text
+
+
+def test_model_matches_generic_interpolator(setup):
+    """The fit's specialised 3+2-d lookup equals the generic 5-d multilinear interpolation."""
+    library = setup["library"]
+    for tel_index in (0, 5):
+        name, lon, lat, area = setup["cams"][tel_index]
+        params = np.array([0.1, -0.05, 40.0, -30.0, 0.3, 5.0])
+        got = _expected(setup, params, tel_index)
+        # same geometry in Python
+        c = params[2:4] - setup["tilted"][tel_index]
+        r = np.hypot(*c)
+        u = setup["m"] @ c
+        u /= np.hypot(*u)
+        dx, dy = lon - params[0], lat - params[1]
+        x, y = dx * u[0] + dy * u[1], -dx * u[1] + dy * u[0]
+        inside = (x >= library.axes[3][0]) & (x <= library.axes[3][-1]) & (np.abs(y) <= library.axes[4][-1])
+        ref = library.expected_image(name, params[4], r, params[5], x, y, area)
+        np.testing.assert_allclose(got[inside], ref[inside], rtol=1e-5, atol=1e-6 * ref.max())
+        assert np.all(got[~inside] == 0)
+        assert got.sum() > 0
+
+
+def _synthetic_events(setup, truths, rng, sigma_p=1.0):
+    """CSR arrays of events drawn from the templates (Poisson p.e. + Gaussian noise)."""
+    event_ptr, tel_x, tel_y, tel_type, pix_ptr = [0], [], [], [], [0]
+    lon_all, lat_all, area_all, sig_all = [], [], [], []
+    for truth in truths:
+        for tel_index in range(len(setup["cams"])):
+            mu = _expected(setup, truth, tel_index)
+            sel = mu > 0.5
+            if mu.sum() < 100 or sel.sum() < 5:
+                continue
+            name, lon, lat, area = setup["cams"][tel_index]
+            signal = rng.poisson(mu[sel]) + rng.normal(0, sigma_p, sel.sum())
+            tel_x.append(setup["tilted"][tel_index, 0])
+            tel_y.append(setup["tilted"][tel_index, 1])
+            tel_type.append(name)
+            lon_all.append(lon[sel])
+            lat_all.append(lat[sel])
+            area_all.append(area[sel])
+            sig_all.append(signal)
+            pix_ptr.append(pix_ptr[-1] + int(sel.sum()))
+        event_ptr.append(len(tel_x))
+    cat = np.concatenate
+    n_pix = pix_ptr[-1]
+    return (np.array(event_ptr), np.array(tel_x), np.array(tel_y), tel_type, np.array(pix_ptr), cat(lon_all),
+            cat(lat_all), cat(area_all), cat(sig_all), np.full(n_pix, sigma_p))
+
+
+def test_fit_recovers_truth_on_synthetic_events(setup):
+    from iactpipe.reco.template_fit import TemplateFitConfig, fit_arrays
+
+    rng = np.random.default_rng(7)
+    truths = np.array([[0.05, -0.08, 60.0, -40.0, 0.2, 0.0],
+                       [-0.1, 0.02, -90.0, 110.0, 0.6, 10.0],
+                       [0.0, 0.0, 150.0, 20.0, -0.2, -5.0]])
+    data = _synthetic_events(setup, truths, rng, sigma_p=0.5)  # spe_width 0 below: Poisson + pedestal noise
+    seeds = truths + np.array([0.08, -0.06, 25.0, -20.0, 0.25, 0.0])
+    n = len(truths)
+    config = TemplateFitConfig({"spe_width": 0.0, "max_evaluations": 1500, "restarts": 2, "tolerance": 0.001,
+                                "template_uncertainty": 0.0})
+    out = fit_arrays(setup["prepared"], seeds, np.zeros(n, bool), *data, np.repeat(setup["m"][None], n, 0),
+                     config)
+    assert np.all(out["status"] == 0), out["status"]
+    p = out["params"]
+    direction_error = np.hypot(p[:, 0] - truths[:, 0], p[:, 1] - truths[:, 1])
+    assert np.all(direction_error < 0.02), direction_error
+    assert np.all(np.hypot(p[:, 2] - truths[:, 2], p[:, 3] - truths[:, 3]) < 8.0)
+    assert np.all(np.abs(p[:, 4] - truths[:, 4]) < 0.05)  # 12 %: energy and depth are correlated
+    assert np.all(np.isfinite(out["goodness_of_fit"])) and np.all(np.abs(out["goodness_of_fit"]) < 5)
+    # the energy scan seed also finds the energy
+    out_scan = fit_arrays(setup["prepared"], seeds, np.ones(n, bool), *data, np.repeat(setup["m"][None], n, 0),
+                          config)
+    assert np.all(np.abs(out_scan["params"][:, 4] - truths[:, 4]) < 0.05)
+
+
+def test_bad_events_are_flagged_not_raised(setup):
+    from iactpipe.reco.template_fit import fit_arrays
+
+    rng = np.random.default_rng(2)
+    truths = np.array([[0.0, 0.0, 50.0, 50.0, 0.3, 0.0]] * 3)
+    data = list(_synthetic_events(setup, truths, rng))
+    seeds = truths.copy()
+    seeds[1, 0] = np.nan  # no seed
+    seeds[2, 4] = 40.0  # absurd energy: clamped + penalty, still finite
+    # event without telescopes appended
+    data[0] = np.append(data[0], data[0][-1])
+    seeds = np.vstack([seeds, truths[:1]])
+    out = fit_arrays(setup["prepared"], seeds, np.zeros(4, bool), *data, np.repeat(setup["m"][None], 4, 0),
+                     {"max_evaluations": 200, "restarts": 0})
+    assert out["status"][1] == 2 and np.all(np.isnan(out["params"][1]))
+    assert out["status"][3] == 2
+    assert out["status"][2] in (0, 1) and np.all(np.isfinite(out["params"][2]))
+    assert out["params"][2, 4] <= 1.2  # seed clamped into the grid (1.0); the penalty allows small excursions
+
+
+def test_config_validation():
+    from iactpipe.errors import ConfigurationError
+    from iactpipe.reco.template_fit import TemplateFitConfig
+    from iactpipe.reco.templates import TemplateConfig
+
+    with pytest.raises(ConfigurationError, match="unknown key 'bogus'"):
+        TemplateFitConfig({"bogus": 1})
+    with pytest.raises(ConfigurationError, match="dilate_rows"):
+        TemplateFitConfig({"dilate_rows": -1})
+    with pytest.raises(ConfigurationError, match="depth_offset"):
+        TemplateConfig({"depth_offset_g_cm2": [-160.0, 0.0]})
+    with pytest.raises(ConfigurationError, match="impact_m"):
+        TemplateConfig({"impact_m": [0.0, 0.0]})
+    assert TemplateFitConfig({"template_fit": {"name": "Fit2"}}).name == "Fit2"
+
+
+def test_end_to_end_cli(tmp_path, tiny_templates, capsys):
+    """simulate -> process --write-images -> reconstruct -> fit-templates on a tiny run."""
+    raw, dl1, dl2, out = (tmp_path / n for n in ("r0.h5", "dl1.h5", "dl2.h5", "fit.h5"))
+    assert main(["simulate", "--particle", "gamma", "--n-showers", "12", "--run", "4", "--seed", "3",
+                 "--energy-min", "1", "--energy-max", "8", "--scatter-radius", "250",
+                 "--output", str(raw), "--no-progress"]) == 0
+    assert main(["process", "--input", str(raw), "--output", str(dl1), "--write-images"]) == 0
+    assert main(["reconstruct", "--input", str(dl1), "--output", str(dl2)]) == 0
+    assert main(["fit-templates", "--dl1", str(dl1), "--dl2", str(dl2), "--templates", str(tiny_templates),
+                 "--output", str(out)]) == 0
+    with tables.open_file(out) as h5:
+        g = h5.get_node("/dl2/event/subarray/geometry/TemplateFit").read()
+        e = h5.get_node("/dl2/event/subarray/energy/TemplateFit").read()
+        hillas = h5.get_node("/dl2/event/subarray/geometry/HillasReconstructor").read()
+        shower = h5.get_node("/simulation/event/subarray/shower").read()
+    for column in ("alt", "az", "core_x", "core_y", "is_valid", "fit_status", "likelihood", "goodness_of_fit",
+                   "h_max", "x_max", "n_pixels"):
+        assert "TemplateFit_" + column in g.dtype.names
+    assert {"TemplateFit_energy", "TemplateFit_is_valid"} <= set(e.dtype.names)
+    assert len(g) == len(hillas) == len(e)
+    valid = g["TemplateFit_is_valid"]
+    assert valid.sum() >= max(1, hillas["HillasReconstructor_is_valid"].sum() // 2)
+    assert np.all(np.isnan(g["TemplateFit_alt"][~valid]))
+    truth = {(o, ev): row for o, ev, row in zip(shower["obs_id"], shower["event_id"], shower)}
+    from iactpipe.coordinates import angular_separation
+
+    t = np.array([truth[(o, ev)]["true_alt"] for o, ev in zip(g["obs_id"], g["event_id"])])
+    sep = angular_separation(g["TemplateFit_alt"][valid], g["TemplateFit_az"][valid], t[valid], 180.0)
+    assert np.median(sep) < 0.3
+    # bad input: one line naming the file, exit 1
+    capsys.readouterr()
+    assert main(["fit-templates", "--dl1", str(dl1), "--dl2", str(dl1), "--templates", str(tiny_templates),
+                 "--output", str(tmp_path / "x.h5")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(dl1) in err[0]
+    assert main(["fit-templates", "--dl1", str(dl1), "--dl2", str(dl2), "--templates", str(dl2),
+                 "--output", str(tmp_path / "y.h5")]) == 1
+    assert str(dl2) in capsys.readouterr().err
+
+
+def test_make_templates_cli_rejects_bad_config(tmp_path, capsys):
+    config = tmp_path / "t.yaml"
+    config.write_text("templates:\n  bin_deg: -1\n")
+    assert main(["make-templates", "--config", str(config), "--output", str(tmp_path / "t.h5")]) == 1
+    err = capsys.readouterr().err
+    assert str(config) in err and "bin_deg" in err
