@@ -83,19 +83,12 @@ def plot_array_gallery(subarray, events, n_cols=2):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
+    from .gallery import panel_grid
 
     events = list(events)
-    if not events:
-        raise ValueError("no events to draw")
-    n_cols = max(1, min(n_cols, len(events)))
-    n_rows = int(np.ceil(len(events) / n_cols))
-    fig = Figure(figsize=(7.2 * n_cols, 5.6 * n_rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    fig, axes = panel_grid(len(events), n_cols, 7.2, 5.6)
     for ax, event in zip(axes, events):
         draw_array(ax, subarray, legend=ax is axes[0], **event)
-    for ax in axes[len(events):]:
-        ax.set_axis_off()
     return fig
 
 

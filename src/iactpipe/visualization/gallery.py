@@ -3,7 +3,7 @@ import numpy as np
 
 from .camera import CameraDisplay
 
-__all__ = ["plot_event_gallery"]
+__all__ = ["plot_event_gallery", "panel_grid"]
 
 
 def plot_event_gallery(events, n_cols=3, unit="pe"):
@@ -26,15 +26,8 @@ def plot_event_gallery(events, n_cols=3, unit="pe"):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-
     events = list(events)
-    if not events:
-        raise ValueError("no events to draw")
-    n_cols = max(1, min(n_cols, len(events)))
-    n_rows = int(np.ceil(len(events) / n_cols))
-    fig = Figure(figsize=(4.4 * n_cols, 3.9 * n_rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    fig, axes = panel_grid(len(events), n_cols, 4.4, 3.9)
     for ax, event in zip(axes, events):
         display = CameraDisplay(event["geometry"], ax=ax, focal_length_m=event.get("focal_length_m"),
                                 image=event["image"], unit=unit, title=event.get("title", ""))
@@ -50,6 +43,35 @@ def plot_event_gallery(events, n_cols=3, unit="pe"):
                     zorder=5)
             ax.legend(loc="upper right", fontsize="x-small", framealpha=0.8)
         ax.title.set_fontsize("small")
-    for ax in axes[len(events):]:
-        ax.set_visible(False)
     return fig
+
+
+def panel_grid(n_panels, n_cols, panel_width, panel_height):
+    """A Figure with ``n_panels`` axes in rows of at most ``n_cols``; spare cells hidden.
+
+    Parameters
+    ----------
+    n_panels : int
+        Panels to draw (>= 1, else `ValueError`).
+    n_cols : int
+        Panels per row.
+    panel_width, panel_height : float
+        Size of one panel, inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : ndarray of Axes
+        The first ``n_panels`` axes, row by row.
+    """
+    from matplotlib.figure import Figure
+
+    if n_panels < 1:
+        raise ValueError("no events to draw")
+    n_cols = max(1, min(n_cols, n_panels))
+    n_rows = int(np.ceil(n_panels / n_cols))
+    fig = Figure(figsize=(panel_width * n_cols, panel_height * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes[:n_panels]
