@@ -7,9 +7,10 @@ import logging
 import sys
 import time
 
-from ..errors import IactpipeError
+from ..errors import ConfigurationError, IactpipeError
 
-__all__ = ["add_logging_options", "logging_to", "command_parser", "run_command", "run_main", "EXIT_USER_ERROR"]
+__all__ = ["add_logging_options", "logging_to", "command_parser", "run_command", "run_main", "refuse_existing_output",
+           "require_at_least", "EXIT_USER_ERROR"]
 
 #: exit code for errors caused by input files or configuration (argparse uses 2 for usage errors)
 EXIT_USER_ERROR = 1
@@ -97,6 +98,20 @@ def run_command(name):
         return wrapper
 
     return decorator
+
+
+def refuse_existing_output(path, overwrite):
+    """Raise a `ConfigurationError` if ``path`` exists and ``overwrite`` is not set."""
+    from pathlib import Path
+
+    if Path(path).exists() and not overwrite:
+        raise ConfigurationError(f"{path}: output file exists (use --overwrite to replace it)")
+
+
+def require_at_least(option, value, minimum):
+    """Raise a `ConfigurationError` naming ``option`` if the integer ``value`` is below ``minimum``."""
+    if value < minimum:
+        raise ConfigurationError(f"{option} must be >= {minimum}, got {value}")
 
 
 def run_main(parser, argv, run):

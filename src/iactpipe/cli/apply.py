@@ -1,5 +1,5 @@
 """``iactpipe apply``: add energy, gamma score and disp direction to a DL2 file."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -22,13 +22,9 @@ def build_parser():
 
 @run_command("apply")
 def run(args):
-    from pathlib import Path
-
-    from ..errors import ConfigurationError
     from ..ml.apply import apply_file
 
-    if Path(args.output).exists() and not args.overwrite:
-        raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
+    refuse_existing_output(args.output, args.overwrite)
     summary = apply_file(args.input, args.models, args.output, overwrite=args.overwrite, argv=args.argv)
     print(f"wrote {args.output}: {summary['n_events']} events, {summary['n_energy_valid']} with energy, "
           f"{summary['n_score_valid']} with gamma score, {summary['n_direction_valid']} with disp direction")

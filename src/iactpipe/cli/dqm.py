@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ._common import add_logging_options, logging_to, run_command
+from ._common import add_logging_options, logging_to, require_at_least, run_command
 
 __all__ = ["main", "build_parser"]
 
@@ -127,8 +127,7 @@ def _run(args, folder, log):
     if args.compare_labels and len(args.compare_labels) != len(args.compare):
         raise ConfigurationError(f"--compare-labels: {len(args.compare_labels)} labels for "
                                  f"{len(args.compare)} --compare files")
-    if args.n_examples < 0:
-        raise ConfigurationError(f"--n-examples must be >= 0, got {args.n_examples}")
+    require_at_least("--n-examples", args.n_examples, 0)
     summary = summarize_run(args.input, args.raw, run=args.label)
     others = [summarize_run(path, run=label) for path, label in
               zip(args.compare, args.compare_labels or [None] * len(args.compare))]
@@ -163,11 +162,9 @@ def _run(args, folder, log):
 
 def _events(args, folder, log):
     from ..dqm.examples import array_examples
-    from ..errors import ConfigurationError
     from ..visualization.array import plot_array_gallery
 
-    if args.n_events < 1:
-        raise ConfigurationError(f"--n-events must be >= 1, got {args.n_events}")
+    require_at_least("--n-events", args.n_events, 1)
     subarray, events = array_examples(args.input, args.n_events, args.geometry)
     if not events:
         log.warning("%s: no event with a valid %s geometry: nothing to draw", args.input, args.geometry)

@@ -1,5 +1,5 @@
 """``iactpipe fit-templates``: template-likelihood reconstruction of direction, core, energy and depth."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, require_at_least, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -30,16 +30,12 @@ def build_parser():
 
 @run_command("fit-templates")
 def run(args):
-    from pathlib import Path
-
-    from ..errors import ConfigurationError
     from ..reco.template_fit import fit_file, load_fit_config
 
     config = load_fit_config(args.config)
-    if Path(args.output).exists() and not args.overwrite:
-        raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
-    if args.max_events is not None and args.max_events < 0:
-        raise ConfigurationError(f"--max-events must be >= 0, got {args.max_events}")
+    refuse_existing_output(args.output, args.overwrite)
+    if args.max_events is not None:
+        require_at_least("--max-events", args.max_events, 0)
     summary = fit_file(args.dl1, args.dl2, args.templates, args.output, config, argv=args.argv,
                        overwrite=args.overwrite, max_events=args.max_events)
     rate = summary.n_fitted / summary.fit_time_s if summary.fit_time_s > 0 else float("nan")

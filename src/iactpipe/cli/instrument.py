@@ -1,9 +1,8 @@
 """``iactpipe instrument``: the built-in cameras, telescopes and arrays, or those of a file."""
 import json
-from pathlib import Path
 
 from ..errors import ConfigurationError
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, run_command, run_main
 
 __all__ = ["main", "build_parser", "camera_rows", "array_rows"]
 
@@ -122,8 +121,7 @@ def run(args):
         if not (args.file or args.array):
             raise ConfigurationError("--output needs --array NAME or an input FILE")
         subarray = read_instrument(args.file) if args.file else catalog.build_array(args.array)
-        if Path(args.output).exists() and not args.overwrite:
-            raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
+        refuse_existing_output(args.output, args.overwrite)
         write_instrument(args.output, subarray, args.argv, inputs=[args.file] if args.file else (),
                          overwrite=args.overwrite)
         print(f"wrote {subarray.name} ({subarray.n_tels} telescopes) to {args.output}")

@@ -1,5 +1,5 @@
 """``iactpipe make-templates``: simulate the image templates of the template-likelihood fit."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -25,16 +25,12 @@ def build_parser():
 
 @run_command("make-templates")
 def run(args):
-    from pathlib import Path
-
-    from ..errors import ConfigurationError
     from ..reco.templates import TemplateConfig, load_template_config, make_templates
 
     config = load_template_config(args.config)
     if args.seed is not None:
         config = TemplateConfig({**config.to_dict(), "seed": args.seed})
-    if Path(args.output).exists() and not args.overwrite:
-        raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
+    refuse_existing_output(args.output, args.overwrite)
     summary = make_templates(config, args.output, argv=args.argv, overwrite=args.overwrite, progress=True)
     print(f"wrote {args.output}: templates of {', '.join(summary['types'])} on a "
           f"{' x '.join(map(str, summary['shape']))} grid in {summary['wall_time_s']:.0f} s")

@@ -1,5 +1,5 @@
 """``iactpipe process``: R0 (raw HDF5 or sim_telarray) -> DL1 parameters (and images)."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, require_at_least, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -31,17 +31,12 @@ def build_parser():
 
 @run_command("process")
 def run(args):
-    from pathlib import Path
-
     from ..dl1.config import load_config
     from ..dl1.processor import process_file
-    from ..errors import ConfigurationError
 
     config = load_config(args.config, preset=args.preset)
-    if Path(args.output).exists() and not args.overwrite:
-        raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
-    if args.n_jobs < 1:
-        raise ConfigurationError(f"--n-jobs must be >= 1, got {args.n_jobs}")
+    refuse_existing_output(args.output, args.overwrite)
+    require_at_least("--n-jobs", args.n_jobs, 1)
     summary = process_file(args.input, args.output, config, write_images=args.write_images, n_jobs=args.n_jobs,
                            allow_truncated=args.allow_truncated, progress=not args.no_progress, argv=args.argv,
                            overwrite=args.overwrite)

@@ -1,5 +1,5 @@
 """``iactpipe reconstruct``: DL1 -> DL2 stereo geometry (direction, core, h_max, impact distances)."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, require_at_least, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -32,18 +32,13 @@ def build_parser():
 
 @run_command("reconstruct")
 def run(args):
-    from pathlib import Path
-
-    from ..errors import ConfigurationError
     from ..reco.config import load_config
     from ..reco.processor import CHUNK_EVENTS, reconstruct_file
 
     config = load_config(args.config)
-    if Path(args.output).exists() and not args.overwrite:
-        raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
+    refuse_existing_output(args.output, args.overwrite)
     chunk = CHUNK_EVENTS if args.chunk_events is None else args.chunk_events
-    if chunk < 1:
-        raise ConfigurationError(f"--chunk-events must be >= 1, got {chunk}")
+    require_at_least("--chunk-events", chunk, 1)
     summary = reconstruct_file(args.input, args.output, config, chunk_events=chunk, with_images=args.with_images,
                                argv=args.argv, overwrite=args.overwrite)
     failed = ", ".join(f"{n} {reason}" for reason, n in summary.reasons.items() if reason != "valid")

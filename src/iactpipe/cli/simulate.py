@@ -1,5 +1,5 @@
 """``iactpipe simulate``: simulate one run of showers seen by a built-in array, write raw HDF5."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, refuse_existing_output, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -59,17 +59,13 @@ def load_simulation_section(path):
 
 @run_command("simulate")
 def run(args):
-    from pathlib import Path
-
-    from ..errors import ConfigurationError
     from ..simulation.config import SimulationConfig
     from ..simulation.run import simulate_run
 
     values = load_simulation_section(args.config) if args.config else {}
     values.update({key: getattr(args, key) for key in _OVERRIDES if getattr(args, key) is not None})
     config = SimulationConfig.from_dict(values)
-    if Path(args.output).exists() and not args.overwrite:
-        raise ConfigurationError(f"{args.output}: output file exists (use --overwrite to replace it)")
+    refuse_existing_output(args.output, args.overwrite)
     summary = simulate_run(config, args.output, argv=args.argv, progress=not args.no_progress,
                            overwrite=args.overwrite)
     print(f"wrote {args.output}: {summary.n_triggered} triggered of {summary.n_thrown} thrown events, "

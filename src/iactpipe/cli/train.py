@@ -1,5 +1,5 @@
 """``iactpipe train``: LightGBM energy, gamma/hadron and disp models from DL2 simulations."""
-from ._common import command_parser, run_command, run_main
+from ._common import command_parser, require_at_least, run_command, run_main
 
 __all__ = ["main", "build_parser"]
 
@@ -27,12 +27,10 @@ def build_parser():
 
 @run_command("train")
 def run(args):
-    from ..errors import ConfigurationError
     from ..ml.config import load_config
     from ..ml.training import train
 
-    if args.threads < 1:
-        raise ConfigurationError(f"--threads must be >= 1, got {args.threads}")
+    require_at_least("--threads", args.threads, 1)
     inputs = {"gamma": args.gamma, "proton": args.proton, "electron": args.electron}
     inputs = {particle: files for particle, files in inputs.items() if files}
     config = load_config(args.config)
