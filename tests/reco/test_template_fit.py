@@ -114,7 +114,37 @@ def _synthetic_events(setup, truths, rng, sigma_p=1.0):
             cat(lat_all), cat(area_all), cat(sig_all), np.full(n_pix, sigma_p))
 
 
-def test_fit_recovers_truth_on_synthetic_events(setup):
+def test_analytic_gradient_matches_finite_differences(setup):
+    """`event_objective_grad`: same value as `event_objective`, gradient = central differences."""
+    from iactpipe.reco._template_fit_kernels import event_objective, event_objective_grad
+    from iactpipe.reco.template_fit import TemplateFitConfig, likelihood_tables
+
+    rng = np.random.default_rng(11)
+    truths = np.array([[0.05, -0.08, 60.0, -40.0, 0.2, 0.0], [-0.1, 0.02, -90.0, 110.0, 0.6, 10.0]])
+    event_ptr, tel_x, tel_y, tel_type, pix_ptr, lon, lat, area, sig, sigma = _synthetic_events(setup, truths, rng)
+    pix_lik, lik_table, lik_grid = likelihood_tables(sigma, TemplateFitConfig())
+    p = setup["prepared"]
+    offsets = np.array([p.type_offset[t] for t in tel_type], np.int64)
+    # points off the truth (non-zero gradient) and off template nodes (the model is piecewise linear)
+    points = truths + np.array([[0.013, -0.011, 7.3, -4.1, 0.071, 3.7], [-0.017, 0.009, -5.3, 6.1, -0.063, -4.3]])
+    steps = np.array([1e-6, 1e-6, 1e-4, 1e-4, 1e-7, 1e-4])
+    for e in range(2):
+        args = (event_ptr[e], event_ptr[e + 1], tel_x, tel_y, offsets, pix_ptr, lon, lat, area, sig, sigma, pix_lik,
+                lik_table, lik_grid, setup["m"], p.table, p.axes, p.axis_ptr, p.strides, 0.5, 5.0, 0.1)
+        grad, fisher = np.empty(6), np.empty((6, 6))
+        value = event_objective_grad(points[e], *args, grad, fisher)
+        assert value == pytest.approx(event_objective(points[e], *args, False)[0], rel=1e-8)  # summation order
+        for k in range(6):
+            up, down = points[e].copy(), points[e].copy()
+            up[k] += steps[k]
+            down[k] -= steps[k]
+            numeric = (event_objective(up, *args, False)[0] - event_objective(down, *args, False)[0]) / (2 * steps[k])
+            assert grad[k] == pytest.approx(numeric, rel=0.02, abs=1e-3 * np.abs(grad).max() * steps[k] / steps.max())
+        assert np.allclose(fisher, fisher.T) and np.all(np.linalg.eigvalsh(fisher) > -1e-9 * np.abs(fisher).max())
+
+
+@pytest.mark.parametrize("minimizer, restarts", [("levenberg-marquardt", 0), ("nelder-mead", 2)])
+def test_fit_recovers_truth_on_synthetic_events(setup, minimizer, restarts):
     from iactpipe.reco.template_fit import TemplateFitConfig, fit_arrays
 
     rng = np.random.default_rng(7)
@@ -124,8 +154,8 @@ def test_fit_recovers_truth_on_synthetic_events(setup):
     data = _synthetic_events(setup, truths, rng, sigma_p=0.5)  # spe_width 0 below: Poisson + pedestal noise
     seeds = truths + np.array([0.08, -0.06, 25.0, -20.0, 0.25, 0.0])
     n = len(truths)
-    config = TemplateFitConfig({"spe_width": 0.0, "max_evaluations": 1500, "restarts": 2, "tolerance": 0.001,
-                                "template_uncertainty": 0.0})
+    config = TemplateFitConfig({"spe_width": 0.0, "max_evaluations": 1500, "restarts": restarts, "tolerance": 0.001,
+                                "template_uncertainty": 0.0, "minimizer": minimizer})
     out = fit_arrays(setup["prepared"], seeds, np.zeros(n, bool), *data, np.repeat(setup["m"][None], n, 0),
                      config)
     assert np.all(out["status"] == 0), out["status"]

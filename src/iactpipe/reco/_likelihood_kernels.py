@@ -24,8 +24,8 @@ from numba import njit
 
 from ..env import NUMBA_CACHE
 
-__all__ = ["neg2_log_likelihood_exact", "neg2_log_likelihood_gauss", "neg2_log_likelihood",
-           "expected_neg2_log_likelihood"]
+__all__ = ["neg2_log_likelihood_exact", "neg2_log_likelihood_exact_grad", "neg2_log_likelihood_gauss",
+           "neg2_log_likelihood", "expected_neg2_log_likelihood"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: Smallest pedestal width used (p.e.), keeps sigma_0 > 0 for noise-free inputs.
@@ -84,6 +84,62 @@ def neg2_log_likelihood_exact(s, mu, sigma_p, sigma_1):
             if n > n_past and term < best - 35.0:
                 break
     return -2.0 * (best + math.log(total) - mu) + _LOG_2PI
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
+def neg2_log_likelihood_exact_grad(s, mu, sigma_p, sigma_1):
+    """``-2 ln P(s | mu)`` and its derivative with respect to ``mu``, by the explicit sum.
+
+    Same sum and truncation as `neg2_log_likelihood_exact`; a second accumulator holds
+    ``Σ n t_n``, because ``d ln P / d mu = <n> / mu - 1`` with ``<n>`` the mean
+    photoelectron number of the terms (``d Poisson(n; mu) / d mu = (n / mu - 1) Poisson``).
+    Used by the gradient fit for pixels off the likelihood table.
+
+    Parameters
+    ----------
+    s, mu, sigma_p, sigma_1
+        As `neg2_log_likelihood_exact` (p.e., p.e., p.e., relative).
+
+    Returns
+    -------
+    value : float
+        ``-2 ln P``.
+    derivative : float
+        ``d(-2 ln P)/d mu``, 1/p.e. (``2`` at ``mu <= 0``: the one-sided limit when the
+        signal is compatible with the pedestal is ``2 - 2 N(s; 1, σ_1') / N(s; 0, σ_p)``;
+        ``2`` is used, these pixels have no model gradient anyway).
+    """
+    if sigma_p < MIN_PEDESTAL_WIDTH:
+        sigma_p = MIN_PEDESTAL_WIDTH
+    s2p = sigma_p * sigma_p
+    if not mu > 0.0:
+        return _LOG_2PI + math.log(s2p) + s * s / s2p, 2.0
+    s21 = sigma_1 * sigma_1
+    log_mu = math.log(mu)
+    n_past = mu if mu > s else s
+    n_cap = int(n_past + 8.0 * math.sqrt(n_past) + 8.0 * sigma_p + 10.0)
+    best = -math.inf
+    total = 0.0
+    total_n = 0.0  # Σ n exp(t_n - best)
+    log_poisson = 0.0
+    for n in range(n_cap + 1):
+        if n > 0:
+            log_poisson += log_mu - math.log(n)
+        var = s2p + n * s21
+        d = s - n
+        term = log_poisson - 0.5 * (d * d / var + math.log(var))
+        if term > best:
+            scale = math.exp(best - term)
+            total = total * scale + 1.0
+            total_n = total_n * scale + n
+            best = term
+        else:
+            e = math.exp(term - best)
+            total += e
+            total_n += n * e
+            if n > n_past and term < best - 35.0:
+                break
+    return -2.0 * (best + math.log(total) - mu) + _LOG_2PI, -2.0 * (total_n / total / mu - 1.0)
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")

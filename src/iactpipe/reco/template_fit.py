@@ -4,7 +4,9 @@ For each array event the direction (2), core (2), energy (1) and depth of the sh
 maximum (1) are found by minimising ``-2 ln L``, the sum over the selected pixels of all
 used telescopes of the pixel likelihood (`iactpipe.reco.likelihood`) of the DL1 signal
 given the template prediction (`iactpipe.reco.templates`, interpolated 5-d multilinearly).
-The fit is a Nelder–Mead simplex in numba (`iactpipe.reco._template_fit_kernels`), seeded
+The fit is a Levenberg–Marquardt (Fisher-scoring) minimisation with the analytic gradient of the
+multilinear template model, or a Nelder–Mead simplex, in numba
+(`iactpipe.reco._template_fit_kernels`), seeded
 by the Hillas intersection (direction, core) and by the ML energy
 (``/dl2/event/subarray/energy/<seed_energy>``) when the input has it, otherwise by a scan
 of the template energy nodes.
@@ -46,7 +48,7 @@ DEFAULTS = {
     "spe_width": 0.5,
     "gaussian_above_pe": 5.0,
     "max_evaluations": 600,
-    "restarts": 1,
+    "restarts": 0,
     "tolerance": 0.02,
     "step_direction_deg": 0.05,
     "step_core_m": 20.0,
@@ -56,8 +58,9 @@ DEFAULTS = {
     "max_pointing_mismatch_deg": 5.0,
     "tabulate_likelihood": True,
     "template_uncertainty": 0.1,
-    "minimizer": "nelder-mead",
+    "minimizer": "levenberg-marquardt",
     "refit_above_gof": 10.0,
+    "depth_starts_g_cm2": 50.0,
     "all_images": False,
 }
 _KINDS = {
@@ -69,11 +72,15 @@ _KINDS = {
     "chunk_events": (int, 1, 10_000_000), "max_pointing_mismatch_deg": (float, 0.0, 90.0),
     "tabulate_likelihood": (bool, None, None), "template_uncertainty": (float, 0.0, 10.0),
     "minimizer": (str, None, None), "refit_above_gof": (float, 0.0, None),
+    "depth_starts_g_cm2": (float, 0.0, 1000.0),
     "all_images": (bool, None, None),
 }
 
 #: Grid of the tabulated exact likelihood (expected p.e. step, signal step), p.e.
 LIKELIHOOD_TABLE_STEPS = (0.05, 0.1)
+#: Below the first expected-p.e. node the table is log-spaced (step in ln mu) down to this mu, p.e.
+LIKELIHOOD_TABLE_LOW_MU = 1e-4
+LIKELIHOOD_TABLE_LN_STEP = 0.1
 
 #: ``<name>_fit_status`` codes.
 STATUS_NAMES = {0: "converged", 1: "evaluation limit", 2: "not fitted (no valid seed or no pixels)",
@@ -91,16 +98,19 @@ class TemplateFitConfig:
         the seed), ``seed_energy`` (DL2 energy table of the seed; "" or a missing table:
         energy scan), ``min_telescopes``, ``dilate_rows``, ``spe_width`` (relative
         single-p.e. width), ``gaussian_above_pe``, ``max_evaluations``, ``restarts``,
-        ``tolerance`` (on ``-2 ln L``), ``step_*`` (initial simplex: deg, m, log10 E,
-        g/cm²), ``chunk_events``, ``max_pointing_mismatch_deg`` (between the data and the
+        ``tolerance`` (on ``-2 ln L``), ``step_*`` (initial simplex, and half the
+        Levenberg–Marquardt trust box: deg, m, log10 E, g/cm²), ``chunk_events``, ``max_pointing_mismatch_deg`` (between the data and the
         templates), ``tabulate_likelihood`` (interpolate the exact sum from a table per
         pedestal width instead of summing per pixel; ~10x faster), ``template_uncertainty`` (relative model
         uncertainty of the templates, added in quadrature to the pixel variance where the
-        Gaussian limit is used), ``minimizer`` (``nelder-mead``: simplex with ``restarts``
-        fresh restarts; ``levenberg-marquardt``: Fisher scoring, then ``restarts``
-        Nelder–Mead polishing runs), ``refit_above_gof`` (events whose goodness of fit
-        exceeds this are refitted from the seed geometry with the energy 0.4 dex lower and
-        higher; 0: never), ``all_images`` (fit the images of every telescope with a DL1
+        Gaussian limit is used), ``minimizer`` (``levenberg-marquardt``, default: Fisher
+        scoring on the analytic gradient, then ``restarts`` Nelder–Mead polishing runs;
+        ``nelder-mead``: simplex with ``restarts`` fresh restarts, ~10x slower),
+        ``refit_above_gof`` (events whose goodness of fit exceeds this are refitted from
+        the seed geometry with the energy 0.4 dex lower and higher; 0: never),
+        ``depth_starts_g_cm2`` (``levenberg-marquardt`` only: two more runs from the
+        minimum with the depth offset shifted by ∓ this, g/cm², the lowest ``-2 ln L`` is
+        kept; 0: off), ``all_images`` (fit the images of every telescope with a DL1
         image in the event, not only those the seed geometry used).
     """
 
@@ -168,7 +178,8 @@ def _schemas():
                   "(iactpipe.reco.template_fit.STATUS_NAMES)"),
         dm.Column("{algorithm}_likelihood", "float64", None, "-2 ln L of the pixels at the minimum"),
         dm.Column("{algorithm}_n_pixels", "int32", None, "Pixels in the likelihood"),
-        dm.Column("{algorithm}_n_evaluations", "int32", None, "Objective evaluations of the fit"),
+        dm.Column("{algorithm}_n_evaluations", "int32", None,
+                  "Objective evaluations of the fit (levenberg-marquardt: passes with the gradient)"),
         dm.Column("{algorithm}_x_max", "float64", "g cm-2", "Fitted slant depth of the shower maximum"),
     )
     base = dm.DL2_SUBARRAY_GEOMETRY
@@ -248,16 +259,18 @@ def likelihood_tables(pix_sigma, config):
     -------
     pix_lik : ndarray of int64
         Table index of each pixel (-1: no table, exact sum).
-    lik_table : ndarray of float64, shape (n_classes, n_mu, n_s)
-    lik_grid : ndarray of float64, shape (3,)
-        ``(mu step, first signal, signal step)``, p.e.
+    lik_table : ndarray of float64, shape (n_classes, n_mu + n_low, n_s)
+    lik_grid : ndarray of float64, shape (6,)
+        ``(mu step, first signal, signal step, n_mu, ln(lowest mu), ln mu step)`` (p.e.;
+        see `_template_fit_kernels._table_lookup`).
     """
     from ._template_fit_kernels import tabulate_likelihood
 
     pix_sigma = np.asarray(pix_sigma, np.float64)
     limit = float(config.gaussian_above_pe)
     if not config.tabulate_likelihood or not np.isfinite(limit) or limit > 50.0 or pix_sigma.size == 0:
-        return np.full(pix_sigma.size, -1, np.int64), np.zeros((0, 2, 2)), np.array([1.0, 0.0, 1.0])
+        return (np.full(pix_sigma.size, -1, np.int64), np.zeros((0, 3, 2)),
+                np.array([1.0, 0.0, 1.0, 2.0, 0.0, 1.0]))
     values, index = np.unique(pix_sigma, return_inverse=True)
     mu_step, s_step = LIKELIHOOD_TABLE_STEPS
     n_mu = max(int(math.ceil(limit / mu_step)) + 1, 2)
@@ -265,10 +278,15 @@ def likelihood_tables(pix_sigma, config):
     s0 = -8.0 * top - 1.0
     s1 = limit + 8.0 * math.sqrt(top ** 2 + limit * (1.0 + config.spe_width ** 2)) + 2.0
     n_s = int(math.ceil((s1 - s0) / s_step)) + 1
-    table = np.empty((values.size, n_mu, n_s))
+    # log-spaced rows from LIKELIHOOD_TABLE_LOW_MU to the first linear node (see _table_lookup)
+    ln_low, ln_high = math.log(LIKELIHOOD_TABLE_LOW_MU), math.log(mu_step)
+    n_low = int(math.ceil((ln_high - ln_low) / LIKELIHOOD_TABLE_LN_STEP)) + 1
+    ln_step = (ln_high - ln_low) / (n_low - 1)
+    table = np.empty((values.size, n_mu + n_low, n_s))
     for k, sigma in enumerate(values):
-        tabulate_likelihood(float(sigma), float(config.spe_width), mu_step, n_mu, s0, s_step, n_s, table[k])
-    return index.astype(np.int64).ravel(), table, np.array([mu_step, s0, s_step])
+        tabulate_likelihood(float(sigma), float(config.spe_width), mu_step, n_mu, ln_low, ln_step, s0, s_step, n_s,
+                            table[k])
+    return index.astype(np.int64).ravel(), table, np.array([mu_step, s0, s_step, n_mu, ln_low, ln_step])
 
 
 def fit_arrays(templates, seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type, pix_ptr, pix_lon, pix_lat, pix_area,
@@ -317,7 +335,8 @@ def fit_arrays(templates, seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type,
                templates.strides, float(config.spe_width), float(config.gaussian_above_pe),
                float(config.template_uncertainty), config.steps(),
                int(config.max_evaluations), float(config.tolerance), 0.05, int(config.restarts),
-               config.minimizer == "levenberg-marquardt", float(config.refit_above_gof), out["params"],
+               config.minimizer == "levenberg-marquardt", float(config.depth_starts_g_cm2),
+               float(config.refit_above_gof), out["params"],
                out["likelihood"], out["goodness_of_fit"], out["n_evaluations"], out["status"], out["n_pixels"])
     return out
 
