@@ -267,6 +267,18 @@ def test_kernel_random_numbers():
     assert not np.array_equal(a, _camera_kernels.normal_array(_camera_kernels.new_state(rng_a), 10))
 
 
+@pytest.mark.parametrize("mu", [0.0, 0.3, 4.0, 9.9, 10.0, 37.5, 800.0])
+def test_nsb_counts_equal_the_poisson_draws(mu):
+    # draw_nsb keeps the generator state in local variables (`_poisson_local`): its
+    # per-pixel counts must be exactly the `_poisson` draws from the same state
+    n_pixels = 3000
+    pix, _, _ = _camera_kernels.draw_nsb(np.full(n_pixels, mu), 5.0, 6.0, 0.3, 0.1, 0.25, 1.0,
+                                         _camera_kernels.new_state(np.random.default_rng(11)))
+    counts = np.bincount(pix, minlength=n_pixels)
+    expected = _camera_kernels.poisson_array(_camera_kernels.new_state(np.random.default_rng(11)), mu, n_pixels)
+    assert np.array_equal(counts, expected)
+
+
 # ------------------------------------------------------------------------------------------
 # waveforms
 # ------------------------------------------------------------------------------------------

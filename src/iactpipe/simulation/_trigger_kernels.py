@@ -8,7 +8,7 @@ from numba import njit
 
 from ..env import NUMBA_CACHE
 
-__all__ = ["analog_sum_trigger", "majority_trigger"]
+__all__ = ["analog_sum_trigger", "analog_sum_clipped", "majority_trigger"]
 
 
 @njit(cache=NUMBA_CACHE)
@@ -55,6 +55,28 @@ def analog_sum_trigger(signal, clip, threshold, window_bins, grp_indptr, grp_ind
             if v > m:
                 m = v
         pix_max[p] = m
+    return analog_sum_clipped(clipped, pix_max, threshold, window_bins, grp_indptr, grp_indices)
+
+
+@njit(cache=NUMBA_CACHE)
+def analog_sum_clipped(clipped, pix_max, threshold, window_bins, grp_indptr, grp_indices):
+    """`analog_sum_trigger` on signals that are already clipped.
+
+    Parameters
+    ----------
+    clipped : ndarray of float64, shape (n_pixels, n_bins)
+        AC-coupled shaped signal clipped at the per-pixel clipping level, pe.
+    pix_max : ndarray of float64, shape (n_pixels,)
+        Maximum of each pixel's clipped signal, pe.
+    threshold, window_bins, grp_indptr, grp_indices
+        As in `analog_sum_trigger`.
+
+    Returns
+    -------
+    crossing, max_sum : float
+        As in `analog_sum_trigger`.
+    """
+    n_bins = clipped.shape[1]
     w = max(window_bins, 1)
     best = np.inf
     max_sum = -np.inf
