@@ -67,24 +67,46 @@ def test_library_contents_and_provenance(tiny_templates, setup):
 
 
 def test_model_matches_generic_interpolator(setup):
-    """The fit's specialised 3+2-d lookup equals the generic 5-d multilinear interpolation."""
+    """The fit's specialised lookup on the centroid-aligned tables equals the reference model.
+
+    Reference: `TemplateLibrary.expected_image` (8 corner images of the original tables, each
+    shifted to the weighted mean centroid and interpolated with scipy, then blended).
+    """
     library = setup["library"]
     for tel_index in (0, 5):
         name, lon, lat, area = setup["cams"][tel_index]
-        params = np.array([0.1, -0.05, 40.0, -30.0, 0.3, 5.0])
-        got = _expected(setup, params, tel_index)
-        # same geometry in Python
-        c = params[2:4] - setup["tilted"][tel_index]
-        r = np.hypot(*c)
-        u = setup["m"] @ c
-        u /= np.hypot(*u)
-        dx, dy = lon - params[0], lat - params[1]
-        x, y = dx * u[0] + dy * u[1], -dx * u[1] + dy * u[0]
-        inside = (x >= library.axes[3][0]) & (x <= library.axes[3][-1]) & (np.abs(y) <= library.axes[4][-1])
-        ref = library.expected_image(name, params[4], r, params[5], x, y, area)
-        np.testing.assert_allclose(got[inside], ref[inside], rtol=1e-5, atol=1e-6 * ref.max())
-        assert np.all(got[~inside] == 0)
-        assert got.sum() > 0
+        for params in (np.array([0.1, -0.05, 40.0, -30.0, 0.3, 5.0]), np.array([0.0, 0.02, 150.0, 90.0, 1.1, -30.0])):
+            got = _expected(setup, params, tel_index)
+            # same geometry in Python
+            c = params[2:4] - setup["tilted"][tel_index]
+            r = np.hypot(*c)
+            u = setup["m"] @ c
+            u /= np.hypot(*u)
+            dx, dy = lon - params[0], lat - params[1]
+            x, y = dx * u[0] + dy * u[1], -dx * u[1] + dy * u[0]
+            ref = library.expected_image(name, params[4], r, params[5], x, y, area)
+            np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6 * ref.max())
+            assert np.all(got[np.abs(y) > library.axes[4][-1]] == 0)
+            assert got.sum() > 0
+
+
+def test_aligned_tables_are_exact_shifts(setup):
+    """At a grid node the aligned table reproduces the original node image exactly."""
+    from iactpipe.reco.templates import node_x_shifts
+
+    library, p = setup["library"], setup["prepared"]
+    name = "MST_MST_NectarCam"
+    table = library.tables[name]
+    shifts = node_x_shifts(table, library.axes[3], library.axes[4])
+    assert np.any(shifts != shifts.flat[0])  # the tiny grid has images at different positions
+    x_new = p.axes[p.axis_ptr[3]:p.axis_ptr[4]]
+    h = library.axes[3][1] - library.axes[3][0]
+    aligned = p.table[p.type_offset[name]:p.type_offset[name] + table.shape[0] * table.shape[1] * table.shape[2]
+                      * x_new.size * table.shape[4]].reshape(table.shape[:3] + (x_new.size, table.shape[4]))
+    for idx in [(0, 0, 0), (2, 3, 1), (3, 5, 1)]:
+        k = int(np.argmin(np.abs(x_new - (library.axes[3][0] - shifts[idx] * h))))
+        np.testing.assert_array_equal(aligned[idx][k:k + table.shape[3]], table[idx])
+        assert np.isclose(aligned[idx].sum(), table[idx].sum(), rtol=1e-6)  # nothing lost at the ends
 
 
 def _synthetic_events(setup, truths, rng, sigma_p=1.0):

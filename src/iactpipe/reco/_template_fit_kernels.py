@@ -17,7 +17,12 @@ Image model of telescope row ``j`` (see `iactpipe.reco.templates`): impact vecto
 ``u = M c / |M c|`` (fov), pixel at fov ``q``: ``x = (q - s)·u``, ``y = |(q - s) × u|``;
 expected p.e. ``mu = E · A_pix · T(log10 E, r, dX, x, y)`` with ``T`` the type's template
 (5-d multilinear interpolation: 8 parameter-space corners located once per telescope,
-then a bilinear image lookup per corner and pixel; zero outside the image grid).
+then a bilinear image lookup per corner and pixel; zero outside the image grid). The
+corner images are aligned on their x centroids before blending: the prepared tables hold
+every node image on ``x' = x - s_k`` (``s_k``: the node's centroid, whole bins, stored in
+``axes[axis_ptr[5]:axis_ptr[6]]``, see `iactpipe.reco.template_fit.prepare_templates`) and
+a pixel is looked up at ``x' = x - s̄``, ``s̄ = Σ_k w_k s_k`` (one shift per telescope, so the
+per-pixel cost is unchanged).
 """
 import math
 
@@ -71,6 +76,19 @@ def _corners(axes, axis_ptr, strides, le, r, dx, offsets, weights):
                     + (c * strides[2] if n2 > 1 else 0)
                 weights[k] = wa * wb * wc
                 k += 1
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
+def _node_shift(axes, axis_ptr, strides, type_offset, offsets, weights):
+    """Centroid shift ``s̄ = Σ_k w_k s_k`` (deg) of the 8 corners (0 for tables without shifts)."""
+    if axis_ptr.shape[0] < 7:
+        return 0.0
+    base = axis_ptr[5]
+    s = 0.0
+    for k in range(8):
+        if weights[k] != 0.0:
+            s += weights[k] * axes[base + (type_offset + offsets[k]) // strides[2]]
+    return s
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
@@ -141,13 +159,14 @@ def model_image(p, tel_x, tel_y, m, pix_lon, pix_lat, pix_area, table, type_offs
     weights = np.empty(8, np.float64)
     r, ux, uy = _telescope_geometry(p, tel_x, tel_y, m[0, 0], m[0, 1], m[1, 0], m[1, 1])
     _corners(axes, axis_ptr, strides, p[4], r, p[5], offsets, weights)
+    shift = _node_shift(axes, axis_ptr, strides, type_offset, offsets, weights)
     xs = axes[axis_ptr[3]:axis_ptr[4]]
     ys = axes[axis_ptr[4]:axis_ptr[5]]
     energy = 10.0 ** p[4]
     for i in range(pix_lon.shape[0]):
         dx = pix_lon[i] - p[0]
         dy = pix_lat[i] - p[1]
-        x = dx * ux + dy * uy
+        x = dx * ux + dy * uy - shift
         y = abs(-dx * uy + dy * ux)
         out[i] = energy * pix_area[i] * _image_value(table, type_offset, offsets, weights, xs[0], xs[1] - xs[0],
                                                      xs.shape[0], ys[0], ys[1] - ys[0], ys.shape[0], strides[3],
@@ -290,10 +309,11 @@ def event_objective(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, 
         r, ux, uy = _telescope_geometry(q, tel_x[j], tel_y[j], m[0, 0], m[0, 1], m[1, 0], m[1, 1])
         _corners(axes, axis_ptr, strides, q[4], r, q[5], offsets, weights)
         toff = tel_type_offset[j]
+        shift = _node_shift(axes, axis_ptr, strides, toff, offsets, weights)
         for i in range(pix_ptr[j], pix_ptr[j + 1]):
             dx = pix_lon[i] - q[0]
             dy = pix_lat[i] - q[1]
-            x = dx * ux + dy * uy
+            x = dx * ux + dy * uy - shift
             y = abs(-dx * uy + dy * ux)
             mu = energy * pix_area[i] * _image_value(table, toff, offsets, weights, x0, hx, nx, y0, hy, ny, sx, sy,
                                                      x, y)
@@ -615,10 +635,23 @@ def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_
             d00 = d01 = d10 = d11 = 0.0
         _corners_grad(axes, axis_ptr, strides, p[4], r, p[5], offsets, weights, w_le, w_r, w_dx)
         toff = tel_type_offset[j]
+        # centroid alignment: x' = x - s̄(log10 E, r, dX), so the parameter derivatives get
+        # -dmu/dx' * ds̄/dθ with ds̄/dθ = Σ_k (dw_k/dθ) s_k
+        shift = 0.0
+        s_le = 0.0
+        s_r = 0.0
+        s_dx = 0.0
+        if axis_ptr.shape[0] >= 7:
+            for k in range(8):
+                sk = axes[axis_ptr[5] + (toff + offsets[k]) // strides[2]]
+                shift += weights[k] * sk
+                s_le += w_le[k] * sk
+                s_r += w_r[k] * sk
+                s_dx += w_dx[k] * sk
         for i in range(pix_ptr[j], pix_ptr[j + 1]):
             ex = pix_lon[i] - p[0]
             ey = pix_lat[i] - p[1]
-            x = ex * ux + ey * uy
+            x = ex * ux + ey * uy - shift
             y_signed = -ex * uy + ey * ux
             y = abs(y_signed)
             fx = (x - x0) / hx
@@ -640,10 +673,11 @@ def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_
                 t_dx = 0.0
                 for k in range(8):
                     o = toff + offsets[k] + ix * sx + iy * sy
-                    v00 = table[o]
-                    v01 = table[o + sy]
-                    v10 = table[o + sx]
-                    v11 = table[o + sx + sy]
+                    # float64 before the differences (float32 differences lose ~1e-7 relative)
+                    v00 = np.float64(table[o])
+                    v01 = np.float64(table[o + sy])
+                    v10 = np.float64(table[o + sx])
+                    v11 = np.float64(table[o + sx + sy])
                     lo = v00 + ty * (v01 - v00)
                     hi = v10 + ty * (v11 - v10)
                     bil = lo + tx * (hi - lo)
@@ -666,10 +700,11 @@ def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_
                 dxu1 = ex * d01 + ey * d11
                 dyu0 = ey * d00 - ex * d10
                 dyu1 = ey * d01 - ex * d11
-                jac[2] = scale * t_r * drx + gx * dxu0 + gy * dyu0
-                jac[3] = scale * t_r * dry + gx * dxu1 + gy * dyu1
-                jac[4] = mu * ln10 + scale * t_le
-                jac[5] = scale * t_dx
+                g_r = scale * t_r - gx * s_r
+                jac[2] = g_r * drx + gx * dxu0 + gy * dyu0
+                jac[3] = g_r * dry + gx * dxu1 + gy * dyu1
+                jac[4] = mu * ln10 + scale * t_le - gx * s_le
+                jac[5] = scale * t_dx - gx * s_dx
             else:
                 mu = 0.0
                 for a in range(6):

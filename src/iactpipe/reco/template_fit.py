@@ -212,7 +212,9 @@ class PreparedTemplates:
     table : ndarray of float32
         Flattened stack of the per-type tables.
     axes, axis_ptr, strides : ndarray
-        Grid of one table (kernel layout).
+        Grid of one table (kernel layout; the x axis is the centroid-aligned ``x'`` axis and
+        ``axes[axis_ptr[5]:axis_ptr[6]]`` holds the per-node x shifts, deg, see
+        `prepare_templates`).
     type_offset : dict of str -> int
         Start of each type's table in ``table``.
     library : TemplateLibrary
@@ -227,17 +229,55 @@ class PreparedTemplates:
 
 
 def prepare_templates(library):
-    """Stack a `TemplateLibrary` for `fit_arrays` / the kernels."""
+    """Stack a `TemplateLibrary` for `fit_arrays` / the kernels, with centroid-aligned images.
+
+    Every node image (fixed log10 E, r, dX) is shifted along ``x`` by its own x centroid
+    (`iactpipe.reco.templates.node_x_shifts`, whole bins, so the shift is exact) onto a
+    common, longer ``x' = x - shift`` axis; the per-node shifts (deg) are appended to
+    ``axes`` as a 6th block (``axes[axis_ptr[5]:axis_ptr[6]]``, node index
+    ``(type_offset + corner offset) // strides[2]``). The kernels evaluate a pixel at
+    ``x' = x - s̄`` with ``s̄`` the multilinear interpolation of the corner shifts, i.e. the
+    8 corner images are aligned on their centroids before they are blended
+    (`iactpipe.reco.templates.TemplateLibrary.expected_image` is the reference). Why:
+    neighbouring impact nodes differ by ~0.3° in image position above ~120 m (e.g. 0.26°
+    between 120 and 140 m, 0.3° per node beyond 200 m at 10 TeV), more than the width of a
+    bright high-energy image, so blending unaligned images gives a double image whose
+    centroid is pulled towards the brighter (closer) node.
+    """
     from .interpolation import flat_axes
+    from .templates import node_x_shifts
 
     names = sorted(library.tables)
-    first = library.tables[names[0]]
-    stacked = np.ascontiguousarray(np.stack([library.tables[n] for n in names]), np.float32)
-    axes, ptr = flat_axes(library.axes)
     for name in ("x_deg", "y_deg"):
         nodes = library.axes[3 if name == "x_deg" else 4]
         if nodes.size < 2 or not np.allclose(np.diff(nodes), nodes[1] - nodes[0], rtol=1e-6, atol=1e-9):
             raise InputFileError(library.path, f"template axis {name} must be uniform with >= 2 nodes")
+    x_nodes = library.axes[3]
+    h = x_nodes[1] - x_nodes[0]
+    shifts = {n: node_x_shifts(library.tables[n], x_nodes, library.axes[4]) for n in names}
+    n_lo = min(0, min(int(s.min()) for s in shifts.values()))
+    n_hi = max(0, max(int(s.max()) for s in shifts.values()))
+    n_x = x_nodes.size
+    # one empty bin at either end: every node image falls off linearly to 0 over one bin
+    n_x_new = n_x + n_hi - n_lo + 2
+    aligned = []
+    for n in names:
+        table = library.tables[n]
+        out = np.zeros(table.shape[:3] + (n_x_new, table.shape[4]), np.float32)
+        flat_in = table.reshape(-1, n_x, table.shape[4])
+        flat_out = out.reshape(-1, n_x_new, table.shape[4])
+        # x' = x - k h: original bin i goes to new bin i - k + n_hi + 1
+        for node, k in enumerate(shifts[n].ravel()):
+            start = n_hi + 1 - int(k)
+            flat_out[node, start:start + n_x] = flat_in[node]
+        aligned.append(out)
+    stacked = np.ascontiguousarray(np.stack(aligned), np.float32)
+    new_x = x_nodes[0] - (n_hi + 1) * h + h * np.arange(n_x_new)
+    axes, ptr = flat_axes(library.axes[:3] + (new_x, library.axes[4]))
+    node_shift = np.concatenate([shifts[n].ravel() * h for n in names]).astype(np.float64)
+    axes = np.concatenate([axes, node_shift])
+    ptr = np.append(ptr, ptr[-1] + node_shift.size).astype(np.int64)
+    first = aligned[0]
     strides = np.array(first.strides, np.int64) // first.itemsize
     size = first.size
     return PreparedTemplates(stacked.reshape(-1), axes, ptr, strides,

@@ -42,7 +42,7 @@ from ..config_values import check_value
 from ..errors import ConfigurationError, InputFileError
 
 __all__ = ["TemplateConfig", "TemplateLibrary", "make_templates", "mean_x_max", "tilted_to_fov_matrix",
-           "load_template_config", "AXIS_NAMES"]
+           "load_template_config", "node_x_shifts", "AXIS_NAMES"]
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,35 @@ def tilted_to_fov_matrix(pointing_alt_deg, pointing_az_deg, eps=1e-6):
         lon, lat = horizontal_to_telescope(alt, az, pointing_alt_deg, pointing_az_deg)
         matrix[:, k] = (float(lon) / eps, float(lat) / eps)
     return matrix
+
+
+def node_x_shifts(table, x_nodes, y_nodes):
+    """Light-weighted x centroid of every node image, in whole x bins.
+
+    The fit blends the 8 corner images of a (log10 E, r, dX) cell after aligning them on
+    these centroids (`iactpipe.reco.template_fit.prepare_templates`); whole bins make the
+    shift of a tabulated image exact (no resampling blur).
+
+    Parameters
+    ----------
+    table : ndarray, shape (nE, nR, nD, nX, nY)
+        Template (p.e./deg²/TeV) on ``x_nodes`` (uniform, deg) x ``y_nodes`` (|y|, deg,
+        from 0).
+    x_nodes, y_nodes : ndarray
+        Image grid nodes, deg.
+
+    Returns
+    -------
+    ndarray of int64, shape (nE, nR, nD)
+        ``round(x_centroid / bin)``; 0 for empty images.
+    """
+    h = float(x_nodes[1] - x_nodes[0])
+    # |y| is folded: every node but y = 0 stands for two mirror positions
+    w_y = np.where(np.asarray(y_nodes) == 0.0, 1.0, 2.0)
+    profile = np.tensordot(np.asarray(table, np.float64), w_y, axes=([4], [0]))
+    total = profile.sum(axis=-1)
+    centroid = (profile * np.asarray(x_nodes, np.float64)).sum(axis=-1) / np.where(total > 0, total, 1.0)
+    return np.where(total > 0, np.rint(centroid / h), 0.0).astype(np.int64)
 
 
 def _gamma_emitters_at_depth(energy_tev, depth_offset, alt_deg, az_deg, atmosphere, rng, n_emitters):
@@ -476,6 +505,13 @@ class TemplateLibrary:
     def expected_image(self, type_name, log10_energy, impact_m, depth_offset, x_deg, y_deg, pixel_area_deg2):
         """Expected p.e. of pixels at shower-system positions ``(x_deg, y_deg)``.
 
+        Reference implementation of the fit's image model: the 8 corner images of the
+        (log10 E, r, dX) cell (multilinear weights, edge values outside the grid) are
+        shifted so that their x centroids (`node_x_shifts`) coincide at the weighted mean
+        centroid ``s̄`` and then blended, each image interpolated bilinearly in
+        ``(x, |y|)`` at ``(x - s̄ + s_k, |y|)`` (zero beyond ``|y|_max``; along ``x`` it falls off
+        linearly to zero over one bin beyond the grid).
+
         Parameters
         ----------
         type_name : str
@@ -496,8 +532,32 @@ class TemplateLibrary:
         ndarray
             Expected photoelectrons per pixel.
         """
+        from scipy.interpolate import RegularGridInterpolator
+
+        table = self.tables[type_name]
+        x_nodes, y_nodes = self.axes[3], self.axes[4]
+        h = x_nodes[1] - x_nodes[0]
+        shifts = node_x_shifts(table, x_nodes, y_nodes) * h
+        # images fall off linearly to 0 over one bin beyond the x grid (as in the fit's tables)
+        x_pad = np.concatenate([[x_nodes[0] - h], x_nodes, [x_nodes[-1] + h]])
         x = np.asarray(x_deg, float).ravel()
         y = np.abs(np.asarray(y_deg, float).ravel())
-        points = np.column_stack([np.full(x.size, log10_energy), np.full(x.size, impact_m),
-                                  np.full(x.size, depth_offset), x, y])
-        return self.interpolator(type_name)(points) * 10.0 ** log10_energy * np.asarray(pixel_area_deg2, float).ravel()
+        corners = []
+        for nodes, value in zip(self.axes[:3], (log10_energy, impact_m, depth_offset)):
+            if nodes.size < 2:
+                corners.append(((0, 1.0),))
+                continue
+            v = min(max(float(value), nodes[0]), nodes[-1])
+            i = int(np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, nodes.size - 2))
+            f = (v - nodes[i]) / (nodes[i + 1] - nodes[i])
+            corners.append(((i, 1.0 - f), (i + 1, f)))
+        cells = [((a, b, c), wa * wb * wc) for a, wa in corners[0] for b, wb in corners[1] for c, wc in corners[2]]
+        s_bar = sum(w * shifts[idx] for idx, w in cells)
+        total = np.zeros(x.size)
+        for idx, w in cells:
+            if w == 0.0:
+                continue
+            padded = np.pad(np.asarray(table[idx], float), ((1, 1), (0, 0)))
+            image = RegularGridInterpolator((x_pad, y_nodes), padded, bounds_error=False, fill_value=0.0)
+            total += w * image(np.column_stack([x - s_bar + shifts[idx], y]))
+        return total * 10.0 ** log10_energy * np.asarray(pixel_area_deg2, float).ravel()
