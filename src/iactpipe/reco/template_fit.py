@@ -23,7 +23,6 @@ DL2 file and adds ``/dl2/event/subarray/geometry/<name>`` and
 ``<name>_is_valid = False``, NaN results and a ``<name>_fit_status``; nothing raises for a
 bad event.
 """
-import copy
 import logging
 import math
 import time
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config_values import check_value
+from ..config_values import SectionConfig
 from ..errors import ConfigurationError, InputFileError
 
 __all__ = ["TemplateFitConfig", "load_fit_config", "prepare_templates", "fit_file", "FitSummary",
@@ -87,7 +86,7 @@ STATUS_NAMES = {0: "converged", 1: "evaluation limit", 2: "not fitted (no valid 
                 3: "non-finite result"}
 
 
-class TemplateFitConfig:
+class TemplateFitConfig(SectionConfig):
     """Validated template-fit settings (the ``template_fit`` config section).
 
     Parameters
@@ -114,18 +113,11 @@ class TemplateFitConfig:
         image in the event, not only those the seed geometry used).
     """
 
-    def __init__(self, values=None):
-        values = {} if values is None else values
-        if isinstance(values, dict) and set(values) == {"template_fit"}:
-            values = values["template_fit"]
-        if not isinstance(values, dict):
-            raise ConfigurationError(f"template_fit: expected a mapping, got {values!r}")
-        merged = copy.deepcopy(DEFAULTS)
-        for key, value in values.items():
-            if key not in _KINDS:
-                raise ConfigurationError(f"template_fit: unknown key {key!r} (allowed: {', '.join(DEFAULTS)})")
-            kind, lo, hi = _KINDS[key]
-            merged[key] = check_value(f"template_fit.{key}", value, kind, minimum=lo, maximum=hi)
+    SECTION = "template_fit"
+    DEFAULTS = DEFAULTS
+    SCALARS = _KINDS
+
+    def check_combination(self, merged):
         import re
 
         for key in ("name", "seed_geometry"):
@@ -136,17 +128,6 @@ class TemplateFitConfig:
                                      f"got {merged['minimizer']!r}")
         if merged["seed_energy"] and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", merged["seed_energy"]):
             raise ConfigurationError(f"template_fit.seed_energy: {merged['seed_energy']!r} is not a table name")
-        self.values = merged
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["values"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def to_dict(self):
-        """All settings (defaults filled in), for provenance."""
-        return dict(self.values)
 
     def steps(self):
         """Initial simplex steps of the 6 parameters."""

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from ..config_values import check_value
+from ..config_values import SectionConfig
 from ..errors import ConfigurationError, InputFileError
 
 __all__ = ["TemplateConfig", "TemplateLibrary", "make_templates", "mean_x_max", "tilted_to_fov_matrix",
@@ -83,8 +83,8 @@ _SCALARS = {
 _LISTS = ("impact_m", "depth_offset_g_cm2")
 
 
-class TemplateConfig:
-    """Validated settings of `make_templates` (the ``make_templates`` config section).
+class TemplateConfig(SectionConfig):
+    """Validated settings of `make_templates` (the ``templates:`` section of its configuration).
 
     Parameters
     ----------
@@ -100,46 +100,25 @@ class TemplateConfig:
         (simulated mirror area x efficiency is this / E, m²), ``seed``.
     """
 
-    def __init__(self, values=None):
-        values = {} if values is None else values
-        if isinstance(values, dict) and set(values) == {"templates"}:
-            values = values["templates"]
-        if not isinstance(values, dict):
-            raise ConfigurationError(f"templates: expected a mapping, got {values!r}")
-        merged = dict(DEFAULTS)
-        for key, value in values.items():
-            if key in _SCALARS:
-                kind, lo, hi = _SCALARS[key]
-                merged[key] = check_value(key, value, kind, minimum=lo, maximum=hi)
-            elif key in _LISTS:
-                if not isinstance(value, (list, tuple)) or not value:
-                    raise ConfigurationError(f"{key}: expected a non-empty list of numbers, got {value!r}")
-                merged[key] = [check_value(f"{key}[{i}]", v, float) for i, v in enumerate(value)]
-            else:
-                raise ConfigurationError(f"templates: unknown key {key!r} (allowed: {', '.join(DEFAULTS)})")
-        for key in _LISTS:
+    SECTION = "templates"
+    DEFAULTS = DEFAULTS
+    SCALARS = _SCALARS
+    LISTS = _LISTS
+
+    def check_combination(self, merged):
+        for key in self.LISTS:
             nodes = np.asarray(merged[key], float)
             if np.any(np.diff(nodes) <= 0):
-                raise ConfigurationError(f"{key}: nodes must be strictly increasing")
+                raise ConfigurationError(f"templates.{key}: nodes must be strictly increasing")
         if merged["impact_m"][0] < 0:
-            raise ConfigurationError("impact_m: nodes must be >= 0")
+            raise ConfigurationError("templates.impact_m: nodes must be >= 0")
         if merged["depth_offset_g_cm2"][0] < -150.0:
-            raise ConfigurationError("depth_offset_g_cm2: nodes must be >= -150 g/cm²")
+            raise ConfigurationError("templates.depth_offset_g_cm2: nodes must be >= -150 g/cm²")
         if merged["log10_energy_max"] < merged["log10_energy_min"]:
-            raise ConfigurationError("log10_energy_max must be >= log10_energy_min")
+            raise ConfigurationError("templates.log10_energy_max must be >= log10_energy_min")
         if merged["atmosphere"] not in ("la_palma", "exponential"):
-            raise ConfigurationError(f"atmosphere: expected la_palma or exponential, got {merged['atmosphere']!r}")
-        self.values = merged
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["values"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def to_dict(self):
-        """All settings with defaults filled in (for provenance)."""
-        return dict(self.values)
+            raise ConfigurationError(f"templates.atmosphere: expected la_palma or exponential, "
+                                     f"got {merged['atmosphere']!r}")
 
     def axes(self):
         """Grid nodes of the five template axes, in `AXIS_NAMES` order."""
