@@ -515,14 +515,24 @@ class _BatchWorker:
         self.setups = {}
         self.setups_by_tel = dict(setups or {})  # tel_id -> TelescopeSetup built by the caller
         self._h5 = _open_uncached(path)
+        self._buffers = {}  # R0 row dtype -> reused read buffer
 
     def read(self, tel_id, start, stop):
         """Rows ``start:stop`` of telescope ``tel_id``'s R0 table: (tel_id, obs_id, event_id) and waveforms.
 
         Only the R0 table is read (`HDF5EventSource.read_batch` also reads the true
-        images, which `_copy_hdf5_truth` copies on its own).
+        images, which `_copy_hdf5_truth` copies on its own). The rows go into a buffer
+        reused from batch to batch (per row type): a fresh array of tens of MB per batch
+        costs as much system time in page faults as the copy itself. The waveforms
+        returned are valid until the next call.
         """
-        rows = self._h5.get_node(dm.R0.path(tel_id=tel_id)).read(start=start, stop=stop)
+        node = self._h5.get_node(dm.R0.path(tel_id=tel_id))
+        n_rows = stop - start
+        buffer = self._buffers.get(node.dtype)
+        if buffer is None or len(buffer) < n_rows:
+            buffer = self._buffers[node.dtype] = np.empty(n_rows, node.dtype)
+        rows = buffer[:n_rows]
+        node.read(start=start, stop=stop, out=rows)
         meta = (rows["tel_id"].astype(np.int16), rows["obs_id"].astype(np.int32), rows["event_id"].astype(np.int64))
         return meta, rows["waveform"]
 
