@@ -58,32 +58,8 @@ def neg2_log_likelihood_exact(s, mu, sigma_p, sigma_1):
     -------
     float
     """
-    if sigma_p < MIN_PEDESTAL_WIDTH:
-        sigma_p = MIN_PEDESTAL_WIDTH
-    s2p = sigma_p * sigma_p
-    if not mu > 0.0:  # only n = 0 (also for NaN-free zero expectation)
-        return _LOG_2PI + math.log(s2p) + s * s / s2p
-    s21 = sigma_1 * sigma_1
-    log_mu = math.log(mu)
-    n_past = mu if mu > s else s
-    n_cap = int(n_past + 8.0 * math.sqrt(n_past) + 8.0 * sigma_p + 10.0)
-    best = -math.inf
-    total = 0.0
-    log_poisson = 0.0  # n ln mu - ln n!, without the common -mu
-    for n in range(n_cap + 1):
-        if n > 0:
-            log_poisson += log_mu - math.log(n)
-        var = s2p + n * s21
-        d = s - n
-        term = log_poisson - 0.5 * (d * d / var + math.log(var))
-        if term > best:
-            total = total * math.exp(best - term) + 1.0
-            best = term
-        else:
-            total += math.exp(term - best)
-            if n > n_past and term < best - 35.0:
-                break
-    return -2.0 * (best + math.log(total) - mu) + _LOG_2PI
+    # the same sum as the derivative's (its extra accumulator does not change the value)
+    return neg2_log_likelihood_exact_grad(s, mu, sigma_p, sigma_1)[0]
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")

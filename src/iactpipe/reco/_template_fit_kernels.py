@@ -92,6 +92,14 @@ def _node_shift(axes, axis_ptr, strides, type_offset, offsets, weights):
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
+def _image_grid(axes, axis_ptr, strides):
+    """Uniform image grid of the tables: ``(x0, hx, nx, y0, hy, ny, sx, sy)`` (deg, deg, nodes; strides)."""
+    xs = axes[axis_ptr[3]:axis_ptr[4]]
+    ys = axes[axis_ptr[4]:axis_ptr[5]]
+    return xs[0], xs[1] - xs[0], xs.shape[0], ys[0], ys[1] - ys[0], ys.shape[0], strides[3], strides[4]
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
 def _image_value(table, type_offset, offsets, weights, x0, hx, nx, y0, hy, ny, sx, sy, x, y):
     """Template value at image position (x, y) (deg), 0 outside the image grid."""
     fx = (x - x0) / hx
@@ -160,17 +168,15 @@ def model_image(p, tel_x, tel_y, m, pix_lon, pix_lat, pix_area, table, type_offs
     r, ux, uy = _telescope_geometry(p, tel_x, tel_y, m[0, 0], m[0, 1], m[1, 0], m[1, 1])
     _corners(axes, axis_ptr, strides, p[4], r, p[5], offsets, weights)
     shift = _node_shift(axes, axis_ptr, strides, type_offset, offsets, weights)
-    xs = axes[axis_ptr[3]:axis_ptr[4]]
-    ys = axes[axis_ptr[4]:axis_ptr[5]]
+    x0, hx, nx, y0, hy, ny, sx, sy = _image_grid(axes, axis_ptr, strides)
     energy = 10.0 ** p[4]
     for i in range(pix_lon.shape[0]):
         dx = pix_lon[i] - p[0]
         dy = pix_lat[i] - p[1]
         x = dx * ux + dy * uy - shift
         y = abs(-dx * uy + dy * ux)
-        out[i] = energy * pix_area[i] * _image_value(table, type_offset, offsets, weights, xs[0], xs[1] - xs[0],
-                                                     xs.shape[0], ys[0], ys[1] - ys[0], ys.shape[0], strides[3],
-                                                     strides[4], x, y)
+        out[i] = energy * pix_area[i] * _image_value(table, type_offset, offsets, weights, x0, hx, nx, y0, hy, ny,
+                                                     sx, sy, x, y)
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
@@ -292,16 +298,7 @@ def event_objective(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, 
         q[5] = hi
     offsets = np.empty(8, np.int64)
     weights = np.empty(8, np.float64)
-    xs = axes[axis_ptr[3]:axis_ptr[4]]
-    ys = axes[axis_ptr[4]:axis_ptr[5]]
-    x0 = xs[0]
-    hx = xs[1] - xs[0]
-    nx = xs.shape[0]
-    y0 = ys[0]
-    hy = ys[1] - ys[0]
-    ny = ys.shape[0]
-    sx = strides[3]
-    sy = strides[4]
+    x0, hx, nx, y0, hy, ny, sx, sy = _image_grid(axes, axis_ptr, strides)
     energy = 10.0 ** q[4]
     total = 0.0
     expected = 0.0
@@ -588,16 +585,7 @@ def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_
     w_r = np.empty(8, np.float64)
     w_dx = np.empty(8, np.float64)
     jac = np.empty(6, np.float64)
-    xs = axes[axis_ptr[3]:axis_ptr[4]]
-    ys = axes[axis_ptr[4]:axis_ptr[5]]
-    x0 = xs[0]
-    hx = xs[1] - xs[0]
-    nx = xs.shape[0]
-    y0 = ys[0]
-    hy = ys[1] - ys[0]
-    ny = ys.shape[0]
-    sx = strides[3]
-    sy = strides[4]
+    x0, hx, nx, y0, hy, ny, sx, sy = _image_grid(axes, axis_ptr, strides)
     energy = 10.0 ** p[4]
     ln10 = math.log(10.0)
     for a in range(6):
