@@ -92,19 +92,8 @@ def _rotl(x, k):
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _next(s):
-    """Next 64 random bits (xoshiro256**, Blackman & Vigna 2018)."""
-    s0 = s[0]
-    s1 = s[1]
-    s2 = s[2]
-    s3 = s[3]
-    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
+    """Next 64 random bits (xoshiro256**, Blackman & Vigna 2018); the state ``s`` is updated."""
+    result, s0, s1, s2, s3 = _step(s[0], s[1], s[2], s[3])
     s[0] = s0
     s[1] = s1
     s[2] = s2
