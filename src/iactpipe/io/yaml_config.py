@@ -3,7 +3,7 @@ from pathlib import Path
 
 from ..errors import ConfigurationError, InputFileError
 
-__all__ = ["read_yaml_mapping"]
+__all__ = ["read_yaml_mapping", "load_config_file"]
 
 
 def read_yaml_mapping(path):
@@ -28,3 +28,17 @@ def read_yaml_mapping(path):
     if not isinstance(data, dict):
         raise ConfigurationError(f"{path}: expected a mapping at the top level")
     return data
+
+
+def load_config_file(path, config_class):
+    """``config_class(mapping)`` of the YAML file ``path``; ``config_class()`` if ``path`` is None.
+
+    A `ConfigurationError` of the class is raised again with the file name in front.
+    """
+    if path is None:
+        return config_class()
+    data = read_yaml_mapping(path)
+    try:
+        return config_class(data)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error}") from None

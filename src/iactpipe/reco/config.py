@@ -143,12 +143,6 @@ class ReconstructConfig:
 
 def load_config(path=None):
     """`ReconstructConfig` from a YAML file (defaults if ``path`` is None)."""
-    if path is None:
-        return ReconstructConfig()
-    from ..io.yaml_config import read_yaml_mapping
+    from ..io.yaml_config import load_config_file
 
-    data = read_yaml_mapping(path)
-    try:
-        return ReconstructConfig(data)
-    except ConfigurationError as error:
-        raise ConfigurationError(f"{path}: {error}") from None
+    return load_config_file(path, ReconstructConfig)

@@ -137,15 +137,9 @@ class TemplateFitConfig(SectionConfig):
 
 def load_fit_config(path=None):
     """`TemplateFitConfig` from a YAML file (defaults if ``path`` is None)."""
-    if path is None:
-        return TemplateFitConfig()
-    from ..io.yaml_config import read_yaml_mapping
+    from ..io.yaml_config import load_config_file
 
-    data = read_yaml_mapping(path)
-    try:
-        return TemplateFitConfig(data)
-    except ConfigurationError as error:
-        raise ConfigurationError(f"{path}: {error}") from None
+    return load_config_file(path, TemplateFitConfig)
 
 
 # ----------------------------------------------------------------------------- output schemas

@@ -133,15 +133,9 @@ class TemplateConfig(SectionConfig):
 
 def load_template_config(path=None):
     """`TemplateConfig` from a YAML file (defaults if ``path`` is None)."""
-    if path is None:
-        return TemplateConfig()
-    from ..io.yaml_config import read_yaml_mapping
+    from ..io.yaml_config import load_config_file
 
-    data = read_yaml_mapping(path)
-    try:
-        return TemplateConfig(data)
-    except ConfigurationError as error:
-        raise ConfigurationError(f"{path}: {error}") from None
+    return load_config_file(path, TemplateConfig)
 
 
 def mean_x_max(energy_tev):
