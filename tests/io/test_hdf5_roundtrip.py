@@ -411,3 +411,47 @@ def test_units_declared_by_tables_and_dataframes_are_honoured(tmp_path, make_bat
     np.testing.assert_allclose(stored["true_core_x"][:4], batch["true_core_x"] * 1000)
     np.testing.assert_allclose(stored["true_energy"][4:], batch["true_energy"] / 1000)
     np.testing.assert_array_equal(stored["true_alt"][4:], batch["true_alt"])
+
+
+def _true_image_rows(rng, n_rows, n_pixels=7):
+    return {"obs_id": np.full(n_rows, 1, np.int32), "event_id": np.arange(n_rows, dtype=np.int64),
+            "tel_id": np.full(n_rows, 1, np.int16),
+            "true_image_sum": rng.integers(0, 1000, n_rows).astype(np.int32),
+            "true_image": rng.integers(0, 100, (n_rows, n_pixels)).astype(np.int32)}
+
+
+@pytest.mark.parametrize("source_filters", [DEFAULT_FILTERS, tables.Filters(complevel=0)],
+                         ids=["same compression: chunks copied", "other compression: rows copied"])
+def test_copy_table_keeps_rows_chunks_and_attributes(tmp_path, rng, source_filters):
+    data = _true_image_rows(rng, 1000)
+    with HDF5Writer(tmp_path / "source.h5", filters=source_filters) as writer:
+        writer.table(dm.TRUE_IMAGES, tel_id=1, expected_rows=64).append(data)
+    with tables.open_file(tmp_path / "source.h5") as h5, HDF5Writer(tmp_path / "copy.h5") as writer:
+        node = h5.get_node(dm.TRUE_IMAGES.path(tel_id=1))
+        assert writer.copy_table(node, dm.TRUE_IMAGES, tel_id=1) == 1000
+        source_chunks = node.chunkshape
+        more = _true_image_rows(rng, 5)
+        writer.append(dm.TRUE_IMAGES, more, tel_id=1)  # a copied table takes more rows
+    with tables.open_file(tmp_path / "copy.h5") as h5:
+        copied = h5.get_node(dm.TRUE_IMAGES.path(tel_id=1))
+        assert copied.filters == DEFAULT_FILTERS  # the writer's compression in both cases
+        assert (copied.chunkshape == source_chunks) == (source_filters == DEFAULT_FILTERS)
+        assert copied.attrs["IACTPIPE_SCHEMA"] == "true_images"
+        rows = copied.read()
+    for name, column in data.items():
+        np.testing.assert_array_equal(rows[name], np.concatenate([column, more[name]]))
+
+
+def test_copy_table_into_an_existing_table_appends_rows(tmp_path, rng):
+    first, second = _true_image_rows(rng, 30), _true_image_rows(rng, 50)
+    with HDF5Writer(tmp_path / "source.h5") as writer:
+        writer.append(dm.TRUE_IMAGES, second, tel_id=1)
+    with tables.open_file(tmp_path / "source.h5") as h5, HDF5Writer(tmp_path / "copy.h5") as writer:
+        writer.append(dm.TRUE_IMAGES, first, tel_id=1)
+        writer.copy_table(h5.get_node(dm.TRUE_IMAGES.path(tel_id=1)), dm.TRUE_IMAGES, tel_id=1)
+        writer.append(dm.TRUE_IMAGES, first, tel_id=1)
+    with tables.open_file(tmp_path / "copy.h5") as h5:
+        rows = h5.get_node(dm.TRUE_IMAGES.path(tel_id=1)).read()
+    np.testing.assert_array_equal(rows["true_image_sum"],
+                                  np.concatenate([first["true_image_sum"], second["true_image_sum"],
+                                                  first["true_image_sum"]]))

@@ -248,20 +248,12 @@ class _TruthRecorder:
 
 _COPY_TABLES = ((dm.SHOWER, dm.SHOWER), (dm.R0_SUBARRAY_TRIGGER, dm.DL1_SUBARRAY_TRIGGER))
 _COPY_TEL_TABLES = (dm.TRUE_IMAGES, dm.TRUE_IMPACT)
-#: bytes per read when copying a table (rows of true images are kB each: a fixed row
-#: count would make the copy's memory grow with the camera and the run)
-_COPY_CHUNK_BYTES = 4 << 20
 
 
 def _copy_table(h5, writer, source_schema, target_schema, tel_id=None):
     path = source_schema.path(tel_id=tel_id)
-    if path not in h5:
-        return
-    node = h5.get_node(path)
-    chunk = max(1, _COPY_CHUNK_BYTES // max(1, node.rowsize))
-    for start in range(0, node.nrows, chunk):
-        rows = node.read(start=start, stop=min(start + chunk, node.nrows))
-        writer.append(target_schema, {name: rows[name] for name in rows.dtype.names}, tel_id=tel_id)
+    if path in h5:
+        writer.copy_table(h5.get_node(path), target_schema, tel_id=tel_id)
 
 
 def _open_uncached(path):
@@ -382,7 +374,8 @@ def process_file(input_path, output_path, config=None, write_images=False, n_job
                 setups = ({tel_id: _setup_for({}, subarray.telescope(tel_id), config).prepare()
                            for tel_id in sorted({job[0] for job in plan})} if is_hdf5 else None)
                 pool = _OrderedPool(n_jobs, _init_worker, (str(input_path) if is_hdf5 else None, config,
-                                                           bool(write_images), setups))
+                                                           bool(write_images), setups,
+                                                           _SourceInfo(subarray, source.calibration)))
                 # the input's checksum (provenance) is the one serial pass over the whole
                 # input: with n_jobs > 1 a thread of this (otherwise mostly waiting) process
                 # computes it while the workers process the batches
@@ -504,7 +497,7 @@ class _BatchWorker:
     """Reads one planned batch (``(tel_id, start, stop)``) of an HDF5 input and processes it.
 
     The R0 rows are read through an uncached handle of their own (`_open_uncached`);
-    ``source`` (the input as `open_events` opens it) gives the instrument and the
+    ``source`` (the input as `open_events` opens it, or its `_SourceInfo`) gives the instrument and the
     calibration. `close` closes the handle.
     """
 
@@ -556,19 +549,35 @@ class _BatchWorker:
 _PROCESS_WORKER = None
 
 
-def _init_worker(path, config, write_images, setups=None):
+class _SourceInfo:
+    """What a worker needs of the open input: its ``subarray`` and ``calibration``.
+
+    Given to the workers by the parent process, which has read them already: opening the
+    input once more per worker (`open_events` checks and reads the whole file layout)
+    costs 0.2 s of CPU each.
+    """
+
+    def __init__(self, subarray, calibration):
+        self.subarray = subarray
+        self.calibration = calibration
+
+
+def _init_worker(path, config, write_images, setups=None, source_info=None):
     """Worker start-up: open the HDF5 input ``path`` (None: jobs carry their waveforms).
 
-    ``setups`` (tel_id -> `TelescopeSetup`) come from the parent process.
+    ``setups`` (tel_id -> `TelescopeSetup`) and ``source_info`` (`_SourceInfo`) come
+    from the parent process.
     """
     global _PROCESS_WORKER
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process
     if path is not None:
-        from ..io import open_events
+        if source_info is None:
+            from ..io import open_events
 
-        _PROCESS_WORKER = _BatchWorker(open_events(path), path, config, write_images, setups)
+            source_info = open_events(path)
+        _PROCESS_WORKER = _BatchWorker(source_info, path, config, write_images, setups)
 
 
 def _worker_job(job):

@@ -182,19 +182,25 @@ def column_attributes(schema):
     return attrs
 
 
+#: bytes per read of `HDF5Writer.copy_table` when it copies row by row
+COPY_BATCH_BYTES = 4 << 20
+
+
 def _chunk_rows(row_bytes, expected_rows):
     return int(max(1, min(max(expected_rows, 1), _TARGET_CHUNK_BYTES // max(row_bytes, 1))))
 
 
-def _create_table(h5file, path, schema, filters, expected_rows, extra_attrs):
+def _create_table(h5file, path, schema, filters, expected_rows, extra_attrs, chunk_rows=None):
     dtype = numpy_dtype(schema)
+    if chunk_rows is None:
+        chunk_rows = _chunk_rows(dtype.itemsize, expected_rows)
     where, _, name = path.rpartition("/")
     with warnings.catch_warnings():
         # camera names like "CHEC-S" are valid HDF5 names, just not Python identifiers
         warnings.simplefilter("ignore", tables.NaturalNameWarning)
         table = h5file.create_table(
             where or "/", name, description=dtype, title=schema.description, filters=filters,
-            expectedrows=expected_rows, chunkshape=(_chunk_rows(dtype.itemsize, expected_rows),),
+            expectedrows=expected_rows, chunkshape=(int(chunk_rows),),
             createparents=True,
         )
     positions = [table.coldescrs[c.name]._v_pos for c in schema.columns]
@@ -404,20 +410,40 @@ class TableAppender:
     first `append` when some cell shapes (e.g. ``n_pixels``) must be inferred from data.
     """
 
-    def __init__(self, h5file, path, schema, filters=DEFAULT_FILTERS, expected_rows=None, attrs=None):
+    def __init__(self, h5file, path, schema, filters=DEFAULT_FILTERS, expected_rows=None, attrs=None,
+                 chunk_rows=None):
         self.h5file = h5file
         self.path = path
         self.schema = schema
         self._filters = filters
         self._expected_rows = int(expected_rows or schema.expected_rows)
         self._attrs = dict(attrs or {})
+        self._chunk_rows = chunk_rows
         self._table = None
         if not schema.placeholders:
             self._create()
 
     def _create(self):
         self._table = _create_table(self.h5file, self.path, self.schema, self._filters,
-                                    self._expected_rows, self._attrs)
+                                    self._expected_rows, self._attrs, self._chunk_rows)
+
+    def copy_chunks(self, node):
+        """Append all rows of ``node`` by copying its stored (compressed) chunks as they are.
+
+        Only for an empty table created with ``node``'s dtype, filters and chunk shape
+        (see `HDF5Writer.copy_table`): no row is decompressed or compressed again.
+        """
+        table = self._table
+        if table is None or table.nrows or table.dtype != node.dtype or table.chunkshape != node.chunkshape:
+            raise SchemaError(f"table {self.path}: chunks of {node._v_pathname} cannot be copied into it")
+        chunk = int(node.chunkshape[0])
+        table.truncate(node.nrows)  # grows the dataset; the chunks below fill it
+        for start in range(0, int(node.nrows), chunk):
+            info = node.chunk_info((start,))
+            if info.offset is None:  # never written: stays the fill value
+                continue
+            table.write_chunk((start,), node.read_chunk((start,)), filter_mask=info.filter_mask)
+        return int(node.nrows)
 
     @property
     def n_rows(self):
@@ -609,6 +635,54 @@ class HDF5Writer:
         """Append a batch to a table (see `TableAppender.append`); returns rows written."""
         appender = self.table(schema, tel_id=tel_id, algorithm=algorithm, camera_index=camera_index, dims=dims)
         return appender.append(data)
+
+    def copy_table(self, node, schema, *, tel_id=None, batch_bytes=COPY_BATCH_BYTES):
+        """Append all rows of the table ``node`` of another (open) file to a table of ``schema``.
+
+        When this table does not exist yet and ``node`` has exactly its row type and the
+        writer's compression, the stored chunks are copied as they are (no decompression
+        and compression again: a copy of simulated true images costs a fraction of a
+        second instead of seconds); otherwise the rows are read ``batch_bytes`` at a time
+        and appended (validated like `append`).
+
+        Parameters
+        ----------
+        node : tables.Table
+            Source table.
+        schema : TableSchema or str
+            Schema of the target table.
+        tel_id : int, optional
+            Path key of per-telescope schemas.
+        batch_bytes : int
+            Bytes per read on the row-by-row path (rows of true images are kB each: a
+            fixed row count would make the memory grow with the camera).
+
+        Returns
+        -------
+        int
+            Rows appended.
+        """
+        schema = dm.get_schema(schema) if isinstance(schema, str) else schema
+        path = schema.path(tel_id=tel_id)
+        if (node.nrows and path not in self._appenders and node.chunkshape is not None
+                and list(node.dtype.names) == list(schema.column_names)):
+            resolved = schema
+            if schema.placeholders:
+                first = node.read(start=0, stop=1)
+                resolved = schema.resolved(dims=_infer_dims(schema, {n: first[n] for n in first.dtype.names},
+                                                            path))
+            filters = self.filters if schema.compress else tables.Filters(complevel=0)
+            if numpy_dtype(resolved) == node.dtype and node.filters == filters:
+                appender = TableAppender(self.h5file, path, resolved, filters, node.nrows,
+                                         chunk_rows=node.chunkshape[0])
+                self._appenders[path] = appender
+                return appender.copy_chunks(node)
+        n_rows = 0
+        step = max(1, int(batch_bytes) // max(1, node.rowsize))
+        for start in range(0, int(node.nrows), step):
+            rows = node.read(start=start, stop=min(start + step, node.nrows))
+            n_rows += self.append(schema, {name: rows[name] for name in rows.dtype.names}, tel_id=tel_id)
+        return n_rows
 
 
 def _fsync(path):
