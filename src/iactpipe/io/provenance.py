@@ -174,24 +174,10 @@ def sha256_file(path, block_bytes=_HASH_BLOCK_BYTES):
     str
         Hex digest.
     """
-    import mmap
-
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
-        try:
-            mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        except (OSError, ValueError):  # not mappable (a pipe, some file systems): read it
-            mapped = None
-        if mapped is None:
-            for block in iter(lambda: stream.read(block_bytes), b""):
-                digest.update(block)
-            return digest.hexdigest()
-        # hashing the mapped pages skips one copy of the file through a read buffer
-        # (~10 % of the time of a multi-GB raw file already in the page cache)
-        with mapped, memoryview(mapped) as view:
-            for start in range(0, size, block_bytes):
-                digest.update(view[start:start + block_bytes])
+        for block in iter(lambda: stream.read(block_bytes), b""):
+            digest.update(block)
     return digest.hexdigest()
 
 
