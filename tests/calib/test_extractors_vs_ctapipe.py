@@ -1,7 +1,8 @@
 """Our extractors against ctapipe 0.28's on random waveforms and on real R1 (prod6 file).
 
 ctapipe runs in a subprocess with its numba cache disabled (a stale cache of its
-sliding-window ufunc can crash the interpreter), on inputs we save to an ``.npz``.
+sliding-window ufunc can crash the interpreter), on inputs we save to an ``.npz``; one
+subprocess for both tests, as compiling ctapipe's kernels there takes most of its ~45 s.
 """
 import subprocess
 import sys
@@ -24,7 +25,7 @@ _SCRIPT = textwrap.dedent("""
         subarray = source.subarray
     results = {}
     for key in [k for k in data if k.startswith("wf_")]:
-        _, tel_id, name = key.split("_", 2)
+        _, _, tel_id, name = key.split("_", 3)  # wf_<case>_<tel_id>_<extractor>
         tel_id = int(tel_id)
         wf, gain = data[key], data[key.replace("wf_", "gain_")]
         n_channels = subarray.tel[tel_id].camera.readout.n_channels
@@ -65,9 +66,10 @@ def _compare(ours, theirs, key):
     assert valid.tolist() == theirs["valid_" + key].tolist(), key
 
 
-def test_random_waveforms_all_extractors(tmp_path, prod6_path, prod6_subarray):
+def _random_waveform_cases(prod6_subarray):
+    """Every extractor on random waveforms of LSTCam and NectarCam: key -> (waveforms, gain)."""
     rng = np.random.default_rng(7)
-    inputs, ours = {}, {}
+    cases = {}
     for tel_id in (1, 5):  # LSTCam, NectarCam
         tel = prod6_subarray.telescope(tel_id)
         n_pix, n_s = tel.camera.n_pixels, tel.readout.n_samples
@@ -78,30 +80,52 @@ def test_random_waveforms_all_extractors(tmp_path, prod6_path, prod6_subarray):
         wf[:, :200, n_s // 2 - 1: n_s // 2 + 2] += 30.0  # a bright patch for the two-pass cleaning
         gain = rng.integers(0, tel.readout.n_channels, (4, n_pix))
         for name in E.EXTRACTORS:
-            key = f"{tel_id}_{name}"
-            inputs["wf_" + key], inputs["gain_" + key] = wf, gain
-            ours[key] = E.make_extractor(name, tel)(wf, gain)
-    theirs = _run_ctapipe(tmp_path, inputs, prod6_path)
-    for key, result in ours.items():
-        _compare(result, theirs, key)
+            cases[f"random_{tel_id}_{name}"] = (wf, gain)
+    return cases
 
 
-def test_real_r1_peak_extractors(tmp_path, prod6_path, prod6_subarray):
-    inputs, ours = {}, {}
+def _real_r1_cases(prod6_path):
+    """The peak-finding extractors on real R1 of the prod6 file: key -> (waveforms, gain)."""
+    cases = {}
     with open_events(prod6_path) as source:
         for batch in source.iter_batches(max_events=64):
             tel_id = int(batch.tel_id[0])
             rows = batch.tel_id == tel_id
             calib = source.calibration[tel_id]
             r1, gain = r0_to_r1(batch.waveforms[rows], calib.pedestal_per_sample, calib.dc_to_pe)
-            tel = prod6_subarray.telescope(tel_id)
             # TwoPassWindowSum is left out here: ctapipe's time-gradient fit draws random
             # starting points (least trimmed squares), ours is deterministic (see report)
             for name in ("NeighborPeakWindowSum", "LocalPeakWindowSum", "GlobalPeakWindowSum"):
-                key = f"{tel_id}_{name}"
-                inputs["wf_" + key], inputs["gain_" + key] = r1[:, 0], gain
-                ours[key] = E.make_extractor(name, tel)(r1[:, 0], gain)
-    assert ours
-    theirs = _run_ctapipe(tmp_path, inputs, prod6_path)
-    for key, result in ours.items():
-        _compare(result, theirs, key)
+                cases[f"real_{tel_id}_{name}"] = (r1[:, 0], gain)
+    return cases
+
+
+@pytest.fixture(scope="module")
+def extraction_cases(tmp_path_factory, prod6_path, prod6_subarray):
+    """key -> (ours, ctapipe's) charge/time/valid for the random and the real-R1 cases."""
+    cases = {**_random_waveform_cases(prod6_subarray), **_real_r1_cases(prod6_path)}
+    inputs = {}
+    for key, (wf, gain) in cases.items():
+        inputs["wf_" + key], inputs["gain_" + key] = wf, gain
+    theirs = _run_ctapipe(tmp_path_factory.mktemp("ctapipe_extractors"), inputs, prod6_path)
+    ours = {}
+    for key, (wf, gain) in cases.items():
+        tel_id, name = key.split("_", 2)[1:]
+        ours[key] = E.make_extractor(name, prod6_subarray.telescope(int(tel_id)))(wf, gain)
+    return ours, theirs
+
+
+def test_random_waveforms_all_extractors(extraction_cases):
+    ours, theirs = extraction_cases
+    keys = [key for key in ours if key.startswith("random_")]
+    assert len(keys) == 2 * len(E.EXTRACTORS)
+    for key in keys:
+        _compare(ours[key], theirs, key)
+
+
+def test_real_r1_peak_extractors(extraction_cases):
+    ours, theirs = extraction_cases
+    keys = [key for key in ours if key.startswith("real_")]
+    assert keys
+    for key in keys:
+        _compare(ours[key], theirs, key)
