@@ -497,8 +497,8 @@ class _BatchWorker:
     """Reads one planned batch (``(tel_id, start, stop)``) of an HDF5 input and processes it.
 
     The R0 rows are read through an uncached handle of their own (`_open_uncached`);
-    ``source`` (the input as `open_events` opens it, or its `_SourceInfo`) gives the instrument and the
-    calibration. `close` closes the handle.
+    ``source`` (the input as `open_events` opens it, or its `_SourceInfo`) gives the
+    instrument and the calibration. `close` closes the handle.
     """
 
     def __init__(self, source, path, config, write_images=True, setups=None):
@@ -562,7 +562,7 @@ class _SourceInfo:
         self.calibration = calibration
 
 
-def _init_worker(path, config, write_images, setups=None, source_info=None):
+def _init_worker(path, config, write_images, setups, source_info):
     """Worker start-up: open the HDF5 input ``path`` (None: jobs carry their waveforms).
 
     ``setups`` (tel_id -> `TelescopeSetup`) and ``source_info`` (`_SourceInfo`) come
@@ -573,10 +573,6 @@ def _init_worker(path, config, write_images, setups=None, source_info=None):
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process
     if path is not None:
-        if source_info is None:
-            from ..io import open_events
-
-            source_info = open_events(path)
         _PROCESS_WORKER = _BatchWorker(source_info, path, config, write_images, setups)
 
 

