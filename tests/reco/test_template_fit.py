@@ -258,6 +258,7 @@ def test_end_to_end_cli(tmp_path, tiny_templates, capsys):
     t = np.array([truth[(o, ev)]["true_alt"] for o, ev in zip(g["obs_id"], g["event_id"])])
     sep = angular_separation(g["TemplateFit_alt"][valid], g["TemplateFit_az"][valid], t[valid], 180.0)
     assert np.median(sep) < 0.3
+    _check_image_reader(dl1)
     # bad input: one line naming the file, exit 1
     capsys.readouterr()
     assert main(["fit-templates", "--dl1", str(dl1), "--dl2", str(dl1), "--templates", str(tiny_templates),
@@ -267,6 +268,42 @@ def test_end_to_end_cli(tmp_path, tiny_templates, capsys):
     assert main(["fit-templates", "--dl1", str(dl1), "--dl2", str(dl2), "--templates", str(dl2),
                  "--output", str(tmp_path / "y.h5")]) == 1
     assert str(dl2) in capsys.readouterr().err
+
+
+def _check_image_reader(dl1):
+    """`_TelescopeImages` reads the rows a chunk needs; its pedestal comes from a bounded row sample."""
+    from iactpipe.io.instrument_io import read_subarray_hdf5
+    from iactpipe.reco import template_fit as tf
+
+    subarray = read_subarray_hdf5(dl1)
+    with tables.open_file(dl1) as h5:
+        tel_id = next(t for t in subarray.tel_ids if tf._TelescopeImages.open(h5, subarray, t, 2) is not None)
+        images = tf._TelescopeImages.open(h5, subarray, tel_id, 2)
+        rows = h5.get_node(f"/dl1/event/telescope/images/tel_{int(tel_id):03d}").read()
+        n = len(rows)
+        assert n >= 3
+        # small runs: the pedestal of every row, as from the whole table at once
+        selected = tf._dilate(rows["image_mask"], subarray.telescope(tel_id).camera.neighbors, 2)
+        selected &= np.isfinite(rows["image"])
+        background = rows["image"][~selected].astype(np.float64)
+        assert images.pedestal_median == pytest.approx(np.median(background), abs=0)
+        chunk = images.read([n - 1, 0, n - 1])
+        assert sorted(chunk) == [0, n - 1]
+        for row in (0, n - 1):
+            np.testing.assert_array_equal(chunk[row][0], rows["image"][row].astype(np.float64) - images.pedestal_median)
+            np.testing.assert_array_equal(chunk[row][1], selected[row])
+        key = tf._event_keys(rows["obs_id"][n - 1], rows["event_id"][n - 1])
+        assert images.row_of(key) == n - 1 and images.row_of(key + 10**9) == -1
+        # larger runs: a sample of rows spread over the table
+        original = tf.PEDESTAL_SAMPLE_ROWS
+        tf.PEDESTAL_SAMPLE_ROWS = 2
+        try:
+            sampled = tf._TelescopeImages.open(h5, subarray, tel_id, 2)
+        finally:
+            tf.PEDESTAL_SAMPLE_ROWS = original
+        ends = [0, n - 1]
+        expected = np.median(rows["image"][ends][~selected[ends]].astype(np.float64))
+        assert sampled.pedestal_median == pytest.approx(expected, abs=0)
 
 
 def test_make_templates_cli_rejects_bad_config(tmp_path, capsys):

@@ -393,30 +393,75 @@ def _event_keys(obs, event):
     return (np.asarray(obs, np.int64) << 40) | np.asarray(event, np.int64)
 
 
-def _telescope_pixels(h5, subarray, tel_id, dilate_rows):
-    """DL1 images of one telescope with selection masks and the pedestal estimate."""
-    from ..image.geometry import camera_angles
-    from ..io import datamodel as dm
+#: rows of a telescope's image table (spread evenly over the run) whose unselected pixels
+#: give its pedestal estimate: every row of runs up to this size, a bounded sample beyond
+PEDESTAL_SAMPLE_ROWS = 2000
 
-    path = dm.DL1_IMAGES.path(tel_id=int(tel_id))
-    if path not in h5:
-        return None
-    rows = h5.get_node(path).read()
-    tel = subarray.telescope(int(tel_id))
-    angles = camera_angles(tel.camera, tel.optics.focal_length_m)
-    image = np.asarray(rows["image"], np.float64)
-    mask = np.asarray(rows["image_mask"], bool)
-    selected = _dilate(mask, tel.camera.neighbors, dilate_rows) & np.isfinite(image)
-    background = image[~selected & np.isfinite(image)]
-    if background.size > 10:
-        median = float(np.median(background))
-        width = float(1.4826 * np.median(np.abs(background - median)))
-    else:
-        median, width = 0.0, 1.0
-    return {"keys": _event_keys(rows["obs_id"], rows["event_id"]), "image": image - median, "selected": selected,
-            "lon": np.asarray(angles.fov_lon_deg, np.float64), "lat": np.asarray(angles.fov_lat_deg, np.float64),
-            "area": np.asarray(angles.pix_area_deg2, np.float64), "pedestal_median": median,
-            "pedestal_width": max(width, 0.05), "type": tel.name}
+
+class _TelescopeImages:
+    """One telescope's DL1 image table, read for a chunk of events at a time.
+
+    On construction only the event keys are read, and the pedestal estimate (median and
+    MAD width of the pixels outside the dilated cleaning masks) is taken from up to
+    `PEDESTAL_SAMPLE_ROWS` rows spread evenly over the table; `read` then returns the
+    images of the rows a chunk of events needs, so memory does not grow with the run.
+    Returns None from `open` when the file has no images of the telescope.
+    """
+
+    def __init__(self, node, telescope, dilate_rows):
+        from ..image.geometry import camera_angles
+
+        self.node = node
+        self.neighbors = telescope.camera.neighbors
+        self.dilate_rows = int(dilate_rows)
+        self.type = telescope.name
+        angles = camera_angles(telescope.camera, telescope.optics.focal_length_m)
+        self.lon = np.asarray(angles.fov_lon_deg, np.float64)
+        self.lat = np.asarray(angles.fov_lat_deg, np.float64)
+        self.area = np.asarray(angles.pix_area_deg2, np.float64)
+        keys = _event_keys(node.col("obs_id"), node.col("event_id"))
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted_keys = keys[self.order]
+        self.pedestal_median, self.pedestal_width = 0.0, 1.0
+        n_rows = int(node.nrows)
+        if n_rows:
+            sample = np.unique(np.rint(np.linspace(0, n_rows - 1, min(n_rows, PEDESTAL_SAMPLE_ROWS))).astype(np.int64))
+            image, selected = self._images(node.read_coordinates(sample))
+            background = image[~selected & np.isfinite(image)]
+            if background.size > 10:
+                self.pedestal_median = float(np.median(background))
+                self.pedestal_width = float(1.4826 * np.median(np.abs(background - self.pedestal_median)))
+        self.pedestal_width = max(self.pedestal_width, 0.05)
+
+    @classmethod
+    def open(cls, h5, subarray, tel_id, dilate_rows):
+        from ..io import datamodel as dm
+
+        path = dm.DL1_IMAGES.path(tel_id=int(tel_id))
+        if path not in h5:
+            return None
+        return cls(h5.get_node(path), subarray.telescope(int(tel_id)), dilate_rows)
+
+    def _images(self, rows):
+        image = np.asarray(rows["image"], np.float64)
+        mask = np.asarray(rows["image_mask"], bool)
+        return image, _dilate(mask, self.neighbors, self.dilate_rows) & np.isfinite(image)
+
+    def row_of(self, key):
+        """Row of the event ``key`` (`_event_keys`), or -1."""
+        k = np.searchsorted(self.sorted_keys, key)
+        if k >= len(self.sorted_keys) or self.sorted_keys[k] != key:
+            return -1
+        return int(self.order[k])
+
+    def read(self, rows):
+        """Pedestal-subtracted images and selection masks of table ``rows``: {row: (image, selected)}."""
+        rows = np.unique(np.asarray(rows, np.int64))
+        if rows.size == 0:
+            return {}
+        image, selected = self._images(self.node.read_coordinates(rows))
+        image -= self.pedestal_median
+        return {int(row): (image[k], selected[k]) for k, row in enumerate(rows)}
 
 
 def fit_file(dl1_path, dl2_path, templates_path, output_path, config=None, argv=None, overwrite=False,
@@ -524,63 +569,65 @@ def fit_file(dl1_path, dl2_path, templates_path, output_path, config=None, argv=
     tel_tilted = np.stack([np.column_stack(ground_to_tilted(subarray.positions_m[:, 0], subarray.positions_m[:, 1],
                                                             subarray.positions_m[:, 2], a, z)[:2])
                            for a, z in zip(array_alt, array_az)])  # (n_obs, n_tels, 2)
-    per_tel = {}
-    with open_hdf5(dl1_path, required_level="dl1") as h5:
-        for i, tel_id in enumerate(subarray.tel_ids):
-            if used[:, i].any() or config.all_images:
-                data = _telescope_pixels(h5, subarray, tel_id, config.dilate_rows)
-                if data is not None:
-                    order = np.argsort(data["keys"], kind="stable")
-                    data["order"] = order
-                    data["sorted_keys"] = data["keys"][order]
-                    per_tel[i] = data
-    if not per_tel and valid_seed.any():
-        raise InputFileError(dl1_path, "has no DL1 images of the telescopes used (process with --write-images)")
-
     result = {"params": np.full((n_events, 6), np.nan), "likelihood": np.full(n_events, np.nan),
               "goodness_of_fit": np.full(n_events, np.nan), "n_evaluations": np.zeros(n_events, np.int64),
               "status": np.full(n_events, 2, np.int64), "n_pixels": np.zeros(n_events, np.int64)}
     telescopes_used = np.zeros((n_events, n_tels), bool)
     fit_time = fit_cpu = 0.0
     to_fit = np.flatnonzero(valid_seed)
-    for start in range(0, len(to_fit), config.chunk_events):
-        events = to_fit[start:start + config.chunk_events]
-        event_ptr = [0]
-        tel_x, tel_y, tel_type, pix_ptr = [], [], [], [0]
-        pl, pb, pa, ps, pw = [], [], [], [], []
-        for ev in events:
-            o = obs_index[ev]
-            for i in (per_tel if config.all_images else np.flatnonzero(used[ev])):
-                data = per_tel.get(i)
-                if data is None:
-                    continue
-                k = np.searchsorted(data["sorted_keys"], keys[ev])
-                if k >= len(data["sorted_keys"]) or data["sorted_keys"][k] != keys[ev]:
-                    continue
-                row = data["order"][k]
-                sel = data["selected"][row]
-                if not sel.any():
-                    continue
-                telescopes_used[ev, i] = True
-                tel_x.append(tel_tilted[o, i, 0])
-                tel_y.append(tel_tilted[o, i, 1])
-                tel_type.append(data["type"])
-                pl.append(data["lon"][sel])
-                pb.append(data["lat"][sel])
-                pa.append(data["area"][sel])
-                ps.append(data["image"][row, sel])
-                pw.append(np.full(int(sel.sum()), data["pedestal_width"]))
-                pix_ptr.append(pix_ptr[-1] + int(sel.sum()))
-            event_ptr.append(len(tel_x))
-        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fit_arrays(prepared, seeds[events], scan[events], np.array(event_ptr), np.array(tel_x),
-                         np.array(tel_y), tel_type, np.array(pix_ptr), cat(pl), cat(pb), cat(pa), cat(ps), cat(pw),
-                         matrices[obs_index[events]], config)
-        fit_time += time.perf_counter() - t0
-        fit_cpu += time.process_time() - c0
-        for key, value in out.items():
-            result[key][events] = value
+    with open_hdf5(dl1_path, required_level="dl1") as h5:
+        per_tel = {}
+        for i, tel_id in enumerate(subarray.tel_ids):
+            if used[:, i].any() or config.all_images:
+                images = _TelescopeImages.open(h5, subarray, tel_id, config.dilate_rows)
+                if images is not None:
+                    per_tel[i] = images
+        if not per_tel and valid_seed.any():
+            raise InputFileError(dl1_path, "has no DL1 images of the telescopes used (process with --write-images)")
+        for start in range(0, len(to_fit), config.chunk_events):
+            events = to_fit[start:start + config.chunk_events]
+            # the image rows of this chunk's events, read per telescope at once
+            wanted = [(ev, i, per_tel[i].row_of(keys[ev]))
+                      for ev in events for i in (per_tel if config.all_images else np.flatnonzero(used[ev]))
+                      if i in per_tel]
+            chunk_images = {i: images.read([row for _, j, row in wanted if j == i and row >= 0])
+                            for i, images in per_tel.items()}
+            event_ptr = [0]
+            tel_x, tel_y, tel_type, pix_ptr = [], [], [], [0]
+            pl, pb, pa, ps, pw = [], [], [], [], []
+            n_wanted = len(wanted)
+            w = 0
+            for ev in events:
+                o = obs_index[ev]
+                while w < n_wanted and wanted[w][0] == ev:
+                    _, i, row = wanted[w]
+                    w += 1
+                    if row < 0:
+                        continue
+                    image, sel = chunk_images[i][row]
+                    if not sel.any():
+                        continue
+                    data = per_tel[i]
+                    telescopes_used[ev, i] = True
+                    tel_x.append(tel_tilted[o, i, 0])
+                    tel_y.append(tel_tilted[o, i, 1])
+                    tel_type.append(data.type)
+                    pl.append(data.lon[sel])
+                    pb.append(data.lat[sel])
+                    pa.append(data.area[sel])
+                    ps.append(image[sel])
+                    pw.append(np.full(int(sel.sum()), data.pedestal_width))
+                    pix_ptr.append(pix_ptr[-1] + int(sel.sum()))
+                event_ptr.append(len(tel_x))
+            cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = fit_arrays(prepared, seeds[events], scan[events], np.array(event_ptr), np.array(tel_x),
+                             np.array(tel_y), tel_type, np.array(pix_ptr), cat(pl), cat(pb), cat(pa), cat(ps),
+                             cat(pw), matrices[obs_index[events]], config)
+            fit_time += time.perf_counter() - t0
+            fit_cpu += time.process_time() - c0
+            for key, value in out.items():
+                result[key][events] = value
     # convert to output quantities
     status = result["status"]
     params = result["params"]
