@@ -312,3 +312,64 @@ def test_make_templates_cli_rejects_bad_config(tmp_path, capsys):
     assert main(["make-templates", "--config", str(config), "--output", str(tmp_path / "t.h5")]) == 1
     err = capsys.readouterr().err
     assert str(config) in err and "bin_deg" in err
+
+
+def test_densities_follow_each_mirror_aperture():
+    """A larger dish sees each emitter over a wider parallax: broader images, same light per m²."""
+    from iactpipe.reco.templates import TemplateConfig, generate_densities
+
+    config = TemplateConfig({"log10_energy_min": 1.0, "log10_energy_max": 1.0, "impact_m": [30.0, 60.0, 150.0],
+                             "depth_offset_g_cm2": [0.0], "x_min_deg": -1.0, "x_max_deg": 2.0, "y_max_deg": 1.0,
+                             "bin_deg": 0.05, "n_azimuths": 8, "n_emitters": 4000, "seed": 5})
+    density, seed = generate_densities(config, [20.0, 400.0])  # mirror radii 2.5 m and 11.3 m
+    assert seed == 5 and density.shape == (2, 1, 3, 1, 61, 41)
+    y = np.linspace(-1.0, 1.0, 41)
+    for i_r in range(3):
+        small, large = (density[k, 0, i_r, 0].sum(axis=0) for k in range(2))
+        width = [np.sqrt(np.sum(p * y**2) / np.sum(p)) for p in (small, large)]
+        # measured: 0.103 / 0.191, 0.066 / 0.117, 0.045 / 0.069 deg at 30, 60, 150 m
+        assert width[1] > 1.3 * width[0], width
+        assert np.sum(large) == pytest.approx(np.sum(small), rel=0.05)  # per unit mirror area x efficiency
+    again, _ = generate_densities(config, [20.0, 400.0])
+    np.testing.assert_array_equal(again, density)
+
+
+def test_ring_copies_keep_the_collected_area():
+    from iactpipe.reco.templates import MAX_RING_COPIES, _ring_copies
+
+    assert _ring_copies(50.0, 400.0) == (1, 0.125)
+    copies, efficiency = _ring_copies(800.0, 106.0)
+    assert copies == 8 and copies * 106.0 * efficiency == pytest.approx(800.0)
+    copies, efficiency = _ring_copies(1e5, 10.0)  # capped: the node collects less
+    assert copies == MAX_RING_COPIES and efficiency == 1.0
+
+
+@pytest.mark.parametrize("smoothing_deg", [0.026, 0.032, 0.052, 0.1])
+def test_model_width_is_the_psf_and_pixel_width(smoothing_deg):
+    """Histogram bin + Gaussian + the fit's bilinear interpolation give the wanted width."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    from iactpipe.reco.templates import _gaussian_sigma_deg, _smoothed
+
+    h, n_x, n_y = 0.05, 41, 9
+    x_nodes = (np.arange(n_x) - n_x // 2) * h
+    y_half = np.arange(n_y) * h
+    fine = np.linspace(-0.6, 0.6, 2401)
+    second_moments = []
+    for offset in (np.arange(20) + 0.5) / 20 * h - h / 2:  # photon positions across a bin
+        density = np.zeros((1, 1, 1, n_x, 2 * n_y - 1))
+        density[0, 0, 0, np.argmin(np.abs(x_nodes - offset)), n_y - 1] = 1.0  # histogrammed
+        table = _smoothed(density, _gaussian_sigma_deg(smoothing_deg, h) / h, n_y)[0, 0, 0]
+        model = RegularGridInterpolator((x_nodes, y_half), table)(np.column_stack([fine, np.zeros_like(fine)]))
+        second_moments.append(np.sum(model * (fine - offset) ** 2) / np.sum(model))
+    assert np.sqrt(np.mean(second_moments)) == pytest.approx(smoothing_deg, rel=0.03)
+
+
+@pytest.mark.parametrize("sigma_bins", [0.0, 0.2, 0.4, 0.9, 2.5])
+def test_gaussian_kernel_has_the_wanted_variance(sigma_bins):
+    from iactpipe.reco.templates import gaussian_kernel
+
+    w = gaussian_kernel(sigma_bins)
+    k = np.arange(w.size) - w.size // 2
+    assert w.sum() == pytest.approx(1.0) and np.all(w >= 0) and np.allclose(w, w[::-1])
+    assert np.sum(w * k * k) == pytest.approx(sigma_bins**2, abs=1e-9)
