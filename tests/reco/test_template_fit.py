@@ -9,7 +9,7 @@ TINY = {
     "log10_energy_min": -0.5, "log10_energy_max": 1.0, "log10_energy_step": 0.5,
     "impact_m": [0.0, 60.0, 120.0, 200.0, 300.0, 450.0], "depth_offset_g_cm2": [-20.0, 30.0],
     "x_min_deg": -0.6, "x_max_deg": 3.0, "y_max_deg": 0.6, "bin_deg": 0.05,
-    "n_azimuths": 4, "n_emitters": 3000, "seed": 3,
+    "n_azimuths": 4, "n_emitters": 3000, "target_area_boost": 1.0, "seed": 3,
 }
 
 
@@ -320,7 +320,7 @@ def test_densities_follow_each_mirror_aperture():
 
     config = TemplateConfig({"log10_energy_min": 1.0, "log10_energy_max": 1.0, "impact_m": [30.0, 60.0, 150.0],
                              "depth_offset_g_cm2": [0.0], "x_min_deg": -1.0, "x_max_deg": 2.0, "y_max_deg": 1.0,
-                             "bin_deg": 0.05, "n_azimuths": 8, "n_emitters": 4000, "seed": 5})
+                             "bin_deg": 0.05, "n_azimuths": 8, "n_emitters": 4000, "target_area_boost": 1.0, "seed": 5})
     density, seed = generate_densities(config, [20.0, 400.0])  # mirror radii 2.5 m and 11.3 m
     assert seed == 5 and density.shape == (2, 1, 3, 1, 61, 41)
     y = np.linspace(-1.0, 1.0, 41)
@@ -373,3 +373,16 @@ def test_gaussian_kernel_has_the_wanted_variance(sigma_bins):
     k = np.arange(w.size) - w.size // 2
     assert w.sum() == pytest.approx(1.0) and np.all(w >= 0) and np.allclose(w, w[::-1])
     assert np.sum(w * k * k) == pytest.approx(sigma_bins**2, abs=1e-9)
+
+
+def test_target_area_is_boosted_at_high_energy():
+    from iactpipe.reco.templates import TemplateConfig, target_area_m2
+
+    config = TemplateConfig({"target_area_m2_tev": 20.0, "target_area_boost": 16.0,
+                             "target_area_boost_above_tev": 2.5})
+    assert target_area_m2(config, 0.1) == pytest.approx(200.0)
+    assert target_area_m2(config, 10.0 ** 0.2) == pytest.approx(20.0 / 10.0 ** 0.2)
+    assert target_area_m2(config, 10.0 ** 0.4) == pytest.approx(16.0 * 20.0 / 10.0 ** 0.4)  # the 2.5 TeV node
+    assert target_area_m2(config, 100.0) == pytest.approx(3.2)
+    with pytest.raises(Exception, match="target_area_boost"):
+        TemplateConfig({"target_area_boost": 0.5})

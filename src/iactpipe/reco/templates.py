@@ -73,6 +73,8 @@ DEFAULTS = {
     "n_azimuths": 24,
     "n_emitters": 20000,
     "target_area_m2_tev": 20.0,
+    "target_area_boost": 16.0,
+    "target_area_boost_above_tev": 2.5,
     "seed": 1,
 }
 
@@ -82,6 +84,7 @@ _SCALARS = {
     "log10_energy_step": (float, 0.01, 3.0), "x_min_deg": (float, -10.0, 0.0), "x_max_deg": (float, 0.1, 20.0),
     "y_max_deg": (float, 0.05, 10.0), "bin_deg": (float, 0.001, 1.0), "n_azimuths": (int, 1, 360),
     "n_emitters": (int, 100, 10_000_000), "target_area_m2_tev": (float, 1e-6, 1e6),
+    "target_area_boost": (float, 1.0, 1e4), "target_area_boost_above_tev": (float, 0.0, 1e6),
     "seed": (int, 0, 2**63 - 1),
 }
 _LISTS = ("impact_m", "depth_offset_g_cm2")
@@ -101,7 +104,10 @@ class TemplateConfig(SectionConfig):
         the first interaction is fixed at 1 g/cm² and the profile origin moves up), ``x_min_deg``, ``x_max_deg``,
         ``y_max_deg``, ``bin_deg`` (image grid, deg), ``n_azimuths`` (telescopes per impact
         node), ``n_emitters`` (Cherenkov emitters per shower), ``target_area_m2_tev``
-        (simulated mirror area x efficiency is this / E, m²), ``seed``.
+        (simulated mirror area x efficiency is this / E, m²), ``target_area_boost`` and
+        ``target_area_boost_above_tev`` (that area is multiplied by the boost at nodes of
+        at least this energy: their images are compared with data images of 10⁴–10⁵ p.e.,
+        whose own Poisson noise is far below the template's), ``seed``.
     """
 
     SECTION = "templates"
@@ -294,6 +300,18 @@ def _ring_copies(area_eff_m2, mirror_area_m2):
     return copies, min(1.0, area_eff_m2 / (copies * mirror_area_m2))
 
 
+def target_area_m2(config, energy_tev):
+    """Mirror area x efficiency simulated per telescope position at a node of ``energy_tev``, m².
+
+    ``target_area_m2_tev / E`` (about the same number of photoelectrons at every node),
+    times ``target_area_boost`` from ``target_area_boost_above_tev`` up.
+    """
+    area = config.target_area_m2_tev / energy_tev
+    if energy_tev >= config.target_area_boost_above_tev * (1.0 - 1e-9):
+        area *= config.target_area_boost
+    return area
+
+
 def generate_densities(config, mirror_areas_m2, progress=False):
     """Photoelectron densities on the template grid, per unit mirror area x efficiency.
 
@@ -302,7 +320,7 @@ def generate_densities(config, mirror_areas_m2, progress=False):
     away is seen over an angle ~ mirror radius / ``d``: 0.13° for a 23 m LST dish and an
     emitter 5 km away) and the part of the light pool the dish samples are those of the
     telescope. The number of photoelectrons per node is set by the photon-detection
-    efficiency (thinning) instead, ``target_area_m2_tev / E`` of mirror area x efficiency;
+    efficiency (thinning) instead, `target_area_m2` of mirror area x efficiency;
     where the mirror is smaller than that (low energies) the azimuth ring is repeated (up
     to `MAX_RING_COPIES` times) so that the node keeps its photoelectron statistics.
 
@@ -344,7 +362,7 @@ def generate_densities(config, mirror_areas_m2, progress=False):
     start = time.perf_counter()
     for i_e, le in enumerate(log_e):
         energy = 10.0 ** le
-        area_eff = config.target_area_m2_tev / energy  # m² x efficiency simulated per telescope position
+        area_eff = target_area_m2(config, energy)  # m² x efficiency simulated per telescope position
         layout = [_ring_copies(area_eff, area) for area in mirror_areas_m2]
         parts = []
         for copies, _ in layout:
