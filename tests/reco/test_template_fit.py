@@ -386,3 +386,27 @@ def test_target_area_is_boosted_at_high_energy():
     assert target_area_m2(config, 100.0) == pytest.approx(3.2)
     with pytest.raises(Exception, match="target_area_boost"):
         TemplateConfig({"target_area_boost": 0.5})
+
+
+def test_bin_photoelectrons_matches_numpy_histogram():
+    from iactpipe.reco._template_kernels import bin_photoelectrons
+
+    rng = np.random.default_rng(4)
+    n_pe = np.array([0, 500, 1200, 3])
+    indptr = np.concatenate([[0], np.cumsum(n_pe)])
+    lon, lat = rng.normal(0.3, 0.6, indptr[-1]), rng.normal(-0.1, 0.6, indptr[-1])
+    phi = rng.uniform(0, 2 * np.pi, n_pe.size)
+    axis = np.column_stack([np.cos(phi), np.sin(phi)])
+    bin_index = np.array([0, 2, 2, 1])
+    h, x0, y0, n_x, n_y = 0.05, -1.0, -0.6, 61, 25
+    counts = np.zeros((3, n_x, n_y), np.int64)
+    bin_photoelectrons(indptr, lon, lat, axis, bin_index, x0, y0, h, counts)
+    tel = np.repeat(np.arange(n_pe.size), n_pe)
+    x = lon * axis[tel, 0] + lat * axis[tel, 1]
+    y = -lon * axis[tel, 1] + lat * axis[tel, 0]
+    ix, iy = np.rint((x - x0) / h).astype(int), np.rint((y - y0) / h).astype(int)
+    ok = (ix >= 0) & (ix < n_x) & (iy >= 0) & (iy < n_y)
+    expected = np.zeros_like(counts)
+    np.add.at(expected, (bin_index[tel[ok]], ix[ok], iy[ok]), 1)
+    np.testing.assert_array_equal(counts, expected)
+    assert 0 < counts.sum() < indptr[-1]  # some photoelectrons fall outside the grid

@@ -343,6 +343,7 @@ def generate_densities(config, mirror_areas_m2, progress=False):
     from ..simulation.light import photoelectrons_at_telescopes
     from ..simulation.run import _atmosphere
     from ..instrument.catalog import build_array
+    from ._template_kernels import bin_photoelectrons
 
     log_e, radii, depths, x_nodes, y_nodes = config.axes()
     mirror_areas_m2 = np.asarray(mirror_areas_m2, np.float64)
@@ -383,15 +384,10 @@ def generate_densities(config, mirror_areas_m2, progress=False):
             emitters, _ = _gamma_emitters_at_depth(energy, dx, alt, az, atmosphere, rng, config.n_emitters)
             pe = photoelectrons_at_telescopes(emitters, 0.0, 0.0, positions, mirror, efficiency, alt, az,
                                               atmosphere, rng, np.full(len(positions), 20.0))
-            tel = np.repeat(np.arange(len(positions)), pe.n_pe)
-            lon, lat = pe.fov_lon_deg, pe.fov_lat_deg
-            x = lon * u[tel, 0] + lat * u[tel, 1]
-            y = -lon * u[tel, 1] + lat * u[tel, 0]
-            ix = np.rint((x - x_nodes[0]) / h).astype(np.int64)
-            iy = np.rint((y - y_full[0]) / h).astype(np.int64)
-            ok = (ix >= 0) & (ix < n_x) & (iy >= 0) & (iy < n_y)
-            flat = (bin_index[tel[ok]] * n_x + ix[ok]) * n_y + iy[ok]
-            counts = np.bincount(flat, minlength=n_types * radii.size * n_x * n_y)
+            counts = np.zeros((n_types * radii.size, n_x, n_y), np.int64)
+            bin_photoelectrons(pe.indptr, pe.fov_lon_deg, pe.fov_lat_deg, u, bin_index, float(x_nodes[0]),
+                               float(y_full[0]), h, counts)
+            del pe  # tens of millions of photoelectrons at the boosted nodes
             counts = counts.reshape(n_types, radii.size, n_x, n_y)
             density[:, i_e, :, i_d] = counts / (collected[:, None, None, None] * h * h * energy)
         if progress:
