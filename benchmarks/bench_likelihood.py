@@ -9,7 +9,7 @@ Without ``--dl1/--dl2`` one run of point-like gammas is simulated (``iactpipe si
 CTAO-North-alpha, pointing alt 70 az 180, E^-1.5 from ``--energy-min`` to 100 TeV),
 processed with images (``iactpipe process --write-images``) and reconstructed
 (``iactpipe reconstruct``). Without ``--templates`` the default template library is made
-(``iactpipe make-templates``, default grid: 19 energies x 19 impacts x 6 depths, ~15-19 min).
+(``iactpipe make-templates``, default grid: 19 energies x 19 impacts x 6 depths, ~15 min).
 If the DL2 file holds ``/dl2/event/subarray/energy/LGBMRegressor`` (``iactpipe apply``),
 the fit is seeded with it and its energy resolution is compared too.
 
