@@ -88,6 +88,7 @@ def test_tabulated_likelihood_low_mu_and_derivative():
     sigmas = np.array([0.8, 1.3])
     index, table, grid = likelihood_tables(sigmas, config)
     rng = np.random.default_rng(5)
+    rng_var = np.random.default_rng(6)
     for k, sigma in enumerate(sigmas):
         for _ in range(300):
             mu, s = 10 ** rng.uniform(-4, np.log10(0.05)), rng.uniform(-4, 20)
@@ -97,14 +98,15 @@ def test_tabulated_likelihood_low_mu_and_derivative():
             value, derivative, weight = _pixel_term_grad(s, mu, sigma, index[k], 0.5, 5.0, table, grid, 0.0)
             assert value == got and weight > 0
             assert derivative == pytest.approx(slope, rel=0.1, abs=0.05)
-        for _ in range(100):  # linear rows and the Gaussian limit (with the template uncertainty)
-            mu, s = rng.uniform(0.05, 30.0), rng.uniform(-4, 40)
-            value, derivative, _ = _pixel_term_grad(s, mu, sigma, index[k], 0.5, 5.0, table, grid, 0.1)
-            assert value == pytest.approx(_pixel_term(s, mu, sigma, index[k], 0.5, 5.0, table, grid, 0.1), rel=1e-12)
+        for _ in range(100):  # linear rows and the Gaussian limit (with a template variance, p.e.²)
+            mu, s, sys_var = rng.uniform(0.05, 30.0), rng.uniform(-4, 40), rng_var.uniform(0.0, 9.0)
+            value, derivative, _ = _pixel_term_grad(s, mu, sigma, index[k], 0.5, 5.0, table, grid, sys_var)
+            assert value == pytest.approx(_pixel_term(s, mu, sigma, index[k], 0.5, 5.0, table, grid, sys_var),
+                                          rel=1e-12)
             h = 1e-6 * mu
             if mu > 5.0:  # analytic: compare with central differences of the value
-                fd = (_pixel_term(s, mu + h, sigma, index[k], 0.5, 5.0, table, grid, 0.1)
-                      - _pixel_term(s, mu - h, sigma, index[k], 0.5, 5.0, table, grid, 0.1)) / (2 * h)
+                fd = (_pixel_term(s, mu + h, sigma, index[k], 0.5, 5.0, table, grid, sys_var)
+                      - _pixel_term(s, mu - h, sigma, index[k], 0.5, 5.0, table, grid, sys_var)) / (2 * h)
                 assert derivative == pytest.approx(fd, rel=1e-5, abs=1e-6)
             else:  # slope of the bilinear table vs the exact derivative
                 assert derivative == pytest.approx(neg2_log_likelihood_exact_grad(s, mu, sigma, 0.5)[1],

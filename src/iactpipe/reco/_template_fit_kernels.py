@@ -228,11 +228,11 @@ def _table_lookup(s, mu, k, lik_table, lik_grid):
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
-def _pixel_term(s, mu, sigma_p, k, sigma_1, gaussian_above, lik_table, lik_grid, rel_sys):
+def _pixel_term(s, mu, sigma_p, k, sigma_1, gaussian_above, lik_table, lik_grid, sys_var):
     """``-2 ln P(s | mu)``: Gaussian limit above ``gaussian_above``, else the tabulated exact sum.
 
-    In the Gaussian limit a relative template uncertainty ``rel_sys`` is added to the
-    variance, ``(rel_sys mu)²`` (not in the exact sum, where it would be < 0.25 p.e.²).
+    In the Gaussian limit the template (model) variance ``sys_var`` (p.e.², fixed for the
+    pixel, see `_model_variance`) is added to the variance; not in the exact sum.
 
     ``lik_table[k]`` holds `neg2_log_likelihood_exact` for the pedestal width of pixel
     class ``k`` (see `_table_lookup`: linear ``mu`` nodes, log-spaced nodes below the first
@@ -240,8 +240,8 @@ def _pixel_term(s, mu, sigma_p, k, sigma_1, gaussian_above, lik_table, lik_grid,
     exactly.
     """
     if mu > gaussian_above:
-        if rel_sys > 0.0:  # template (model) uncertainty, relative: variance + (rel_sys mu)^2
-            return neg2_log_likelihood_gauss(s, mu, math.sqrt(sigma_p * sigma_p + (rel_sys * mu) ** 2), sigma_1)
+        if sys_var > 0.0:  # template (model) variance, held fixed during a minimisation
+            return neg2_log_likelihood_gauss(s, mu, math.sqrt(sigma_p * sigma_p + sys_var), sigma_1)
         return neg2_log_likelihood_gauss(s, mu, sigma_p, sigma_1)
     if k >= 0:
         found, value, _ = _table_lookup(s, mu, k, lik_table, lik_grid)
@@ -266,8 +266,12 @@ def tabulate_likelihood(sigma_p, sigma_1, mu_step, n_mu, ln_mu_low, ln_mu_step, 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
 def event_objective(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
                     pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr, strides, sigma_1,
-                    gaussian_above, rel_sys, want_gof):
+                    gaussian_above, pix_sys_var, want_gof):
     """``-2 ln L`` of one event (telescope rows ``t0:t1``) plus the bound penalty.
+
+    ``pix_sys_var`` (p.e.², one per pixel of the chunk) is the template variance added to
+    the Gaussian-limit variance (`_pixel_term`); it does not depend on ``p``
+    (`_model_variance` sets it between minimisations).
 
     Returns
     -------
@@ -315,11 +319,11 @@ def event_objective(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, 
             mu = energy * pix_area[i] * _image_value(table, toff, offsets, weights, x0, hx, nx, y0, hy, ny, sx, sy,
                                                      x, y)
             total += _pixel_term(pix_signal[i], mu, pix_sigma[i], pix_lik[i], sigma_1, gaussian_above, lik_table,
-                                 lik_grid, rel_sys)
+                                 lik_grid, pix_sys_var[i])
             if want_gof:
                 sp = pix_sigma[i]
-                if mu > gaussian_above and rel_sys > 0.0:
-                    sp = math.sqrt(sp * sp + (rel_sys * mu) ** 2)
+                if mu > gaussian_above:
+                    sp = math.sqrt(sp * sp + pix_sys_var[i])
                 expected += expected_neg2_log_likelihood(mu, sp, sigma_1)
     return total + penalty, expected
 
@@ -327,7 +331,7 @@ def event_objective(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
 def _nelder_mead(x0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                  pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr, strides,
-                 sigma_1, gaussian_above, rel_sys):
+                 sigma_1, gaussian_above, pix_sys_var):
     """Nelder–Mead simplex minimisation of `event_objective`.
 
     Dimension-adaptive coefficients of Gao & Han (2012, Comput. Optim. Appl. 51, 259):
@@ -350,7 +354,7 @@ def _nelder_mead(x0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type
         values[k] = event_objective(simplex[k], t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                                     pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
                                     axis_ptr, strides, sigma_1,
-                                    gaussian_above, rel_sys, False)[0]
+                                    gaussian_above, pix_sys_var, False)[0]
     n_eval = n + 1
     converged = False
     centroid = np.empty(n)
@@ -378,7 +382,7 @@ def _nelder_mead(x0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type
             trial[d] = centroid[d] + (centroid[d] - simplex[n, d])
         f_r = event_objective(trial, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                               pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
-                              strides, sigma_1, gaussian_above, rel_sys,
+                              strides, sigma_1, gaussian_above, pix_sys_var,
                               False)[0]
         n_eval += 1
         if f_r < values[0]:
@@ -387,7 +391,7 @@ def _nelder_mead(x0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type
             f_e = event_objective(trial2, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                                   pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
                                   axis_ptr, strides, sigma_1,
-                                  gaussian_above, rel_sys, False)[0]
+                                  gaussian_above, pix_sys_var, False)[0]
             n_eval += 1
             if f_e < f_r:
                 simplex[n] = trial2
@@ -408,7 +412,7 @@ def _nelder_mead(x0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type
             f_c = event_objective(trial2, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                                   pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
                                   axis_ptr, strides, sigma_1,
-                                  gaussian_above, rel_sys, False)[0]
+                                  gaussian_above, pix_sys_var, False)[0]
             n_eval += 1
             if f_c < min(f_r, values[n]):
                 simplex[n] = trial2
@@ -420,7 +424,7 @@ def _nelder_mead(x0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type
                     values[k] = event_objective(simplex[k], t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon,
                                                 pix_lat, pix_area, pix_signal, pix_sigma, pix_lik, lik_table,
                                                 lik_grid, m, table, axes, axis_ptr,
-                                                strides, sigma_1, gaussian_above, rel_sys, False)[0]
+                                                strides, sigma_1, gaussian_above, pix_sys_var, False)[0]
                 n_eval += n
     best = 0
     for k in range(1, n + 1):
@@ -460,6 +464,31 @@ def intensity_energy(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon,
             return np.nan
         q[4] = min(max(q[4] + math.log10(observed / predicted), lo), hi)
     return q[4]
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
+def _model_variance(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, m, table, axes,
+                    axis_ptr, strides, rel_sys, pix_sys_var):
+    """Set the template variance ``(rel_sys mu_i)²`` of the event's pixels from the model at ``p``.
+
+    ``p`` is clamped into the template grid in log10 E and dX (a copy). The variance is a
+    fixed weight of the next minimisation, not a function of the fit parameters: the
+    objective is then minimised at a zero of the quasi-likelihood score
+    ``Σ (s - mu) mu' / V`` once ``p`` is the minimum itself (iterated reweighting). A
+    variance ``(rel_sys mu(p))²`` inside the objective would instead add
+    ``ln V`` terms whose derivative grows like ``rel_sys² mu`` and pull every ``mu`` (the
+    energy first) below the signal wherever the model uncertainty exceeds the real mismatch.
+    """
+    q = p.copy()
+    _clamp_grid(q, axes, axis_ptr)
+    for j in range(t0, t1):
+        a = pix_ptr[j]
+        b = pix_ptr[j + 1]
+        out = pix_sys_var[a:b]
+        model_image(q, tel_x[j], tel_y[j], m, pix_lon[a:b], pix_lat[a:b], pix_area[a:b], table, tel_type_offset[j],
+                    axes, axis_ptr, strides, out)
+        for i in range(b - a):
+            out[i] = (rel_sys * out[i]) ** 2
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
@@ -517,24 +546,24 @@ def _corners_grad(axes, axis_ptr, strides, le, r, dx, offsets, weights, w_le, w_
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
-def _pixel_term_grad(s, mu, sigma_p, k, sigma_1, gaussian_above, lik_table, lik_grid, rel_sys):
+def _pixel_term_grad(s, mu, sigma_p, k, sigma_1, gaussian_above, lik_table, lik_grid, sys_var):
     """`_pixel_term` ``l = -2 ln P(s | mu)`` with ``dl/dmu`` and the Fisher weight ``E[d²l/dmu²]``.
 
     The value and derivative are those of `_pixel_term` (same Gaussian limit, same table:
     the derivative of the bilinear table is its slope along ``mu``; off the table the exact
     sum with its analytic derivative), so the gradient fit converges to the minimum of the
     same objective the simplex minimises. The weight is the Fisher information of the
-    Gaussian limit, ``2/V + V'²/V²`` with ``V = σ_p² + mu (1 + σ_1²) (+ (rel_sys mu)²
-    above gaussian_above)``: positive, and only the metric of the Gauss–Newton step, which
-    is accepted on the true objective.
+    Gaussian limit, ``2/V + V'²/V²`` with ``V = σ_p² + mu (1 + σ_1²) (+ sys_var above
+    gaussian_above; a constant, so V' = 1 + σ_1²)``: positive, and only the metric of the
+    Gauss–Newton step, which is accepted on the true objective.
     """
     if mu < 0.0:
         mu = 0.0
     s1 = 1.0 + sigma_1 * sigma_1
     sp2 = max(sigma_p, 1e-3) ** 2
     if mu > gaussian_above:
-        var = sp2 + mu * s1 + (rel_sys * mu) ** 2
-        dvar = s1 + 2.0 * rel_sys * rel_sys * mu
+        var = sp2 + mu * s1 + sys_var
+        dvar = s1
         r = s - mu
         value = 1.8378770664093453 + math.log(var) + r * r / var  # ln(2π) + ...
         grad = dvar / var - 2.0 * r / var - r * r * dvar / (var * var)
@@ -552,7 +581,7 @@ def _pixel_term_grad(s, mu, sigma_p, k, sigma_1, gaussian_above, lik_table, lik_
 @njit(cache=NUMBA_CACHE, error_model="numpy")
 def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
                          pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr, strides, sigma_1,
-                         gaussian_above, rel_sys, grad, fisher):
+                         gaussian_above, pix_sys_var, grad, fisher):
     """``-2 ln L`` of one event with its analytic gradient and Fisher matrix (one pass over the pixels).
 
     ``p`` must lie inside the template grid in log10 E and dX (no penalty here; the
@@ -698,7 +727,7 @@ def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_
                 for a in range(6):
                     jac[a] = 0.0
             value, dl, w = _pixel_term_grad(pix_signal[i], mu, pix_sigma[i], pix_lik[i], sigma_1, gaussian_above,
-                                            lik_table, lik_grid, rel_sys)
+                                            lik_table, lik_grid, pix_sys_var[i])
             total += value
             if mu > 0.0:
                 for a in range(6):
@@ -716,7 +745,7 @@ def event_objective_grad(p, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_
 @njit(cache=NUMBA_CACHE, error_model="numpy")
 def _gauss_newton(x0, steps, max_step_factor, max_iter, ftol, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr,
                   pix_lon, pix_lat, pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
-                  axis_ptr, strides, sigma_1, gaussian_above, rel_sys):
+                  axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var):
     """Levenberg–Marquardt with analytic gradients (Fisher scoring) of `event_objective_grad`.
 
     Each trial point costs one pass over the pixels (value, gradient and Fisher matrix
@@ -737,7 +766,7 @@ def _gauss_newton(x0, steps, max_step_factor, max_iter, ftol, t0, t1, tel_x, tel
     fisher_t = np.empty((n, n))
     f = event_objective_grad(x, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                              pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr, strides,
-                             sigma_1, gaussian_above, rel_sys, grad, fisher)
+                             sigma_1, gaussian_above, pix_sys_var, grad, fisher)
     n_eval = 1
     if not np.isfinite(f):
         return x, f, n_eval, False
@@ -787,7 +816,7 @@ def _gauss_newton(x0, steps, max_step_factor, max_iter, ftol, t0, t1, tel_x, tel
         _clamp_grid(trial, axes, axis_ptr)
         f_new = event_objective_grad(trial, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                                      pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
-                                     axis_ptr, strides, sigma_1, gaussian_above, rel_sys, grad_t, fisher_t)
+                                     axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var, grad_t, fisher_t)
         n_eval += 1
         if f_new < f:
             decrease = f - f_new
@@ -814,9 +843,66 @@ def _gauss_newton(x0, steps, max_step_factor, max_iter, ftol, t0, t1, tel_x, tel
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
+def _minimise(x0, use_lm, depth_shift, n_restarts, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y,
+              tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal, pix_sigma, pix_lik, lik_table,
+              lik_grid, m, table, axes, axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var):
+    """One minimisation of `event_objective` from ``x0`` (template variance fixed).
+
+    With ``use_lm``: `_gauss_newton`, then (``depth_shift`` > 0) two more runs from the
+    minimum with dX shifted by ∓ ``depth_shift``, then ``n_restarts`` Nelder–Mead polishing
+    runs (simplex ``steps / 4``); else ``n_restarts + 1`` Nelder–Mead runs (see
+    `fit_events`). Returns ``(x, value, evaluations, converged)``.
+    """
+    step = steps.copy()
+    converged = False
+    best_f = np.inf
+    evaluations = 0
+    if use_lm:
+        x, f, ne, converged = _gauss_newton(x0, steps, _TRUST_STEPS, max_eval, ftol, t0, t1, tel_x, tel_y,
+                                            tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
+                                            pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
+                                            strides, sigma_1, gaussian_above, pix_sys_var)
+        evaluations += ne
+        best_f = f
+        x0 = x
+        if depth_shift > 0.0:
+            # energy, depth and impact distance are nearly degenerate for bright images and
+            # the multilinear model has kinks at every template node: two more starts from
+            # the minimum with the depth shifted down / up find a lower -2 ln L in ~10 % of
+            # the events (they start close to the minimum: ~15 passes each)
+            for sgn in (-1.0, 1.0):
+                x1 = x0.copy()
+                x1[5] += sgn * depth_shift
+                x2, f2, ne2, conv2 = _gauss_newton(x1, steps, _TRUST_STEPS, max_eval, ftol, t0, t1, tel_x, tel_y,
+                                                   tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
+                                                   pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table,
+                                                   axes, axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var)
+                evaluations += ne2
+                if f2 < best_f:
+                    best_f = f2
+                    x0 = x2
+                    converged = conv2
+        for d in range(6):  # polish around the LM minimum with a smaller simplex
+            step[d] *= 0.25
+    for attempt in range(n_restarts + 1 if not use_lm else n_restarts):
+        x, f, ne, converged = _nelder_mead(x0, step, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type_offset,
+                                           pix_ptr, pix_lon, pix_lat, pix_area, pix_signal, pix_sigma,
+                                           pix_lik, lik_table, lik_grid, m, table,
+                                           axes, axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var)
+        evaluations += ne
+        improved = best_f - f
+        if f <= best_f:
+            best_f = f
+            x0 = x
+        if improved < ftol:  # a fresh simplex at the best point found nothing better
+            break
+    return x0, best_f, evaluations, converged
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
 def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, event_m, table, axes, axis_ptr, strides,
-               sigma_1, gaussian_above, rel_sys, steps,
+               sigma_1, gaussian_above, rel_sys, variance_updates, steps,
                max_eval, ftol, xtol, n_restarts, use_lm, depth_shift, refit_gof, result, value, gof, n_eval, status,
                n_pix):
     """Fit every event of a chunk.
@@ -842,7 +928,14 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
     sigma_1, gaussian_above : float
         Likelihood settings (`iactpipe.reco._likelihood_kernels`).
     rel_sys : float
-        Relative template uncertainty added in the Gaussian limit (`_pixel_term`).
+        Relative template uncertainty: the model variance ``(rel_sys mu)²`` is added in the
+        Gaussian limit (`_pixel_term`) as a fixed per-pixel weight — from the signal,
+        ``(rel_sys max(s, 0))²``, for the first minimisation, then ``variance_updates``
+        times from the model at the minimum found (`_model_variance`), each followed by a
+        minimisation from there (iterated reweighting: the result solves the
+        quasi-likelihood score equation, no pull of ``mu`` below the signal).
+    variance_updates : int
+        Number of reweighting passes (0: the signal-based variance only).
     steps : ndarray of float64, shape (6,)
         Initial simplex steps.
     max_eval : int
@@ -873,6 +966,7 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
     """
     n_events = seeds.shape[0]
     n_e = axis_ptr[1] - axis_ptr[0]
+    pix_sys_var = np.zeros(pix_ptr[-1])  # template variance per pixel, p.e.² (set per event)
     for i in range(n_events):
         t0 = event_ptr[i]
         t1 = event_ptr[i + 1]
@@ -892,6 +986,9 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
             continue
         m = event_m[i]
         evaluations = 0
+        # template variance of the first minimisation from the signal (independent of the seed)
+        for q in range(pix_ptr[t0], pix_ptr[t1]):
+            pix_sys_var[q] = (rel_sys * max(pix_signal[q], 0.0)) ** 2
         if not np.isfinite(x0[5]):
             x0[5] = 0.0
         if scan_energy[i] or not np.isfinite(x0[4]):
@@ -910,7 +1007,7 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
                 f = event_objective(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                                     pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
                                     strides, sigma_1,
-                                    gaussian_above, rel_sys, False)[0]
+                                    gaussian_above, pix_sys_var, False)[0]
                 evaluations += 1
                 if f < best:
                     best = f
@@ -921,55 +1018,28 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
         # start inside the template grid (the penalty only guards the fit's excursions)
         x0[4] = min(max(x0[4], axes[axis_ptr[0]]), axes[axis_ptr[1] - 1])
         x0[5] = min(max(x0[5], axes[axis_ptr[2]]), axes[axis_ptr[3] - 1])
-        step = steps.copy()
-        converged = False
-        best_f = np.inf
-        if use_lm:
-            x, f, ne, converged = _gauss_newton(x0, steps, _TRUST_STEPS, max_eval, ftol, t0, t1, tel_x, tel_y,
-                                                tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
-                                                pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
-                                                strides, sigma_1, gaussian_above, rel_sys)
-            evaluations += ne
-            best_f = f
-            x0 = x
-            if depth_shift > 0.0:
-                # energy, depth and impact distance are nearly degenerate for bright images and
-                # the multilinear model has kinks at every template node: two more starts from
-                # the minimum with the depth shifted down / up find a lower -2 ln L in ~10 % of
-                # the events (they start close to the minimum: ~15 passes each)
-                for sgn in (-1.0, 1.0):
-                    x1 = x0.copy()
-                    x1[5] += sgn * depth_shift
-                    x2, f2, ne2, conv2 = _gauss_newton(x1, steps, _TRUST_STEPS, max_eval, ftol, t0, t1, tel_x, tel_y,
-                                                       tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
-                                                       pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table,
-                                                       axes, axis_ptr, strides, sigma_1, gaussian_above, rel_sys)
-                    evaluations += ne2
-                    if f2 < best_f:
-                        best_f = f2
-                        x0 = x2
-                        converged = conv2
-            for d in range(6):  # polish around the LM minimum with a smaller simplex
-                step[d] *= 0.25
-        for attempt in range(n_restarts + 1 if not use_lm else n_restarts):
-            x, f, ne, converged = _nelder_mead(x0, step, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type_offset,
-                                               pix_ptr, pix_lon, pix_lat, pix_area, pix_signal, pix_sigma,
-                                               pix_lik, lik_table, lik_grid, m, table,
-                                               axes, axis_ptr, strides, sigma_1, gaussian_above, rel_sys)
-            evaluations += ne
-            improved = best_f - f
-            if f <= best_f:
-                best_f = f
-                x0 = x
-            if improved < ftol:  # a fresh simplex at the best point found nothing better
-                break
+        x0, f, ne, converged = _minimise(x0, use_lm, depth_shift, n_restarts, steps, max_eval, ftol, xtol, t0, t1,
+                                         tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
+                                         pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
+                                         axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var)
+        evaluations += ne
+        if rel_sys > 0.0:
+            for _ in range(variance_updates):
+                _model_variance(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, m,
+                                table, axes, axis_ptr, strides, rel_sys, pix_sys_var)
+                x0, f, ne, converged = _minimise(x0, use_lm, 0.0, n_restarts, steps, max_eval, ftol, xtol, t0, t1,
+                                                 tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
+                                                 pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table,
+                                                 axes, axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var)
+                evaluations += ne + 1
         f, expected = event_objective(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                                       pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
-                                      axis_ptr, strides, sigma_1,
-                                      gaussian_above, rel_sys, True)
+                                      axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var, True)
         evaluations += 1
         if refit_gof > 0.0 and (f - expected) / math.sqrt(2.0 * n_pix[i]) > refit_gof:
             # poor fit: restart from the seed geometry with the energy 0.4 dex below / above
+            # (same template variance, so the objective values compare)
+            refitted = False
             for sign in (-1.0, 1.0):
                 x1 = seeds[i].copy()
                 x1[4] = x0[4] + 0.4 * sign
@@ -979,21 +1049,31 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
                     x, f1, ne, conv1 = _gauss_newton(x1, steps, _TRUST_STEPS, max_eval, ftol, t0, t1, tel_x, tel_y,
                                                      tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
                                                      pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
-                                                     strides,
-                                                     sigma_1, gaussian_above, rel_sys)
+                                                     strides, sigma_1, gaussian_above, pix_sys_var)
                 else:
                     x, f1, ne, conv1 = _nelder_mead(x1, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y,
                                                     tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
                                                     pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
-                                                    strides, sigma_1, gaussian_above, rel_sys)
+                                                    strides, sigma_1, gaussian_above, pix_sys_var)
                 evaluations += ne
                 if f1 < f:
                     x0 = x
                     f = f1
                     converged = conv1
+                    refitted = True
+            if refitted and rel_sys > 0.0:
+                for _ in range(variance_updates):
+                    _model_variance(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
+                                    m, table, axes, axis_ptr, strides, rel_sys, pix_sys_var)
+                    x0, f, ne, converged = _minimise(x0, use_lm, 0.0, n_restarts, steps, max_eval, ftol, xtol, t0,
+                                                     t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
+                                                     pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid,
+                                                     m, table, axes, axis_ptr, strides, sigma_1, gaussian_above,
+                                                     pix_sys_var)
+                    evaluations += ne + 1
             f, expected = event_objective(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                                           pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
-                                          axis_ptr, strides, sigma_1, gaussian_above, rel_sys, True)
+                                          axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var, True)
             evaluations += 1
         n_eval[i] = evaluations
         value[i] = f

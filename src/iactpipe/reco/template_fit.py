@@ -56,7 +56,8 @@ DEFAULTS = {
     "chunk_events": 2000,
     "max_pointing_mismatch_deg": 5.0,
     "tabulate_likelihood": True,
-    "template_uncertainty": 0.1,
+    "template_uncertainty": 0.2,
+    "variance_updates": 1,
     "minimizer": "levenberg-marquardt",
     "refit_above_gof": 10.0,
     "depth_starts_g_cm2": 50.0,
@@ -70,6 +71,7 @@ _KINDS = {
     "step_log10_energy": (float, 1e-5, 3.0), "step_depth_g_cm2": (float, 1e-3, 1e3),
     "chunk_events": (int, 1, 10_000_000), "max_pointing_mismatch_deg": (float, 0.0, 90.0),
     "tabulate_likelihood": (bool, None, None), "template_uncertainty": (float, 0.0, 10.0),
+    "variance_updates": (int, 0, 10),
     "minimizer": (str, None, None), "refit_above_gof": (float, 0.0, None),
     "depth_starts_g_cm2": (float, 0.0, 1000.0),
     "all_images": (bool, None, None),
@@ -102,7 +104,9 @@ class TemplateFitConfig(SectionConfig):
         templates), ``tabulate_likelihood`` (interpolate the exact sum from a table per
         pedestal width instead of summing per pixel; ~10x faster), ``template_uncertainty`` (relative model
         uncertainty of the templates, added in quadrature to the pixel variance where the
-        Gaussian limit is used), ``minimizer`` (``levenberg-marquardt``, default: Fisher
+        Gaussian limit is used, as a weight held fixed during a minimisation: first from
+        the signal, then ``variance_updates`` times from the model at the minimum, each
+        followed by a minimisation from there), ``minimizer`` (``levenberg-marquardt``, default: Fisher
         scoring on the analytic gradient, then ``restarts`` Nelder–Mead polishing runs;
         ``nelder-mead``: simplex with ``restarts`` fresh restarts, ~10x slower),
         ``refit_above_gof`` (events whose goodness of fit exceeds this are refitted from
@@ -348,7 +352,7 @@ def fit_arrays(templates, seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type,
                f64(pix_sigma), pix_lik, lik_table, lik_grid, f64(event_m).reshape(n, 2, 2), templates.table,
                    templates.axes, templates.axis_ptr,
                templates.strides, float(config.spe_width), float(config.gaussian_above_pe),
-               float(config.template_uncertainty), config.steps(),
+               float(config.template_uncertainty), int(config.variance_updates), config.steps(),
                int(config.max_evaluations), float(config.tolerance), 0.05, int(config.restarts),
                config.minimizer == "levenberg-marquardt", float(config.depth_starts_g_cm2),
                float(config.refit_above_gof), out["params"],
