@@ -900,6 +900,27 @@ def _minimise(x0, use_lm, depth_shift, n_restarts, steps, max_eval, ftol, xtol, 
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
+def _reweighted(x0, f, converged, n_updates, rel_sys, use_lm, n_restarts, steps, max_eval, ftol, xtol, t0, t1, tel_x,
+                tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal, pix_sigma, pix_lik, lik_table,
+                lik_grid, m, table, axes, axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var):
+    """``n_updates`` times: template variance from the model at ``x0`` (`_model_variance`), then `_minimise` from there.
+
+    No depth starts (the minimum is already found; only the weights change). Returns
+    ``(x, value, evaluations, converged)``; unchanged input for ``n_updates = 0``.
+    """
+    evaluations = 0
+    for _ in range(n_updates):
+        _model_variance(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, m, table,
+                        axes, axis_ptr, strides, rel_sys, pix_sys_var)
+        x0, f, ne, converged = _minimise(x0, use_lm, 0.0, n_restarts, steps, max_eval, ftol, xtol, t0, t1, tel_x,
+                                         tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
+                                         pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr, strides,
+                                         sigma_1, gaussian_above, pix_sys_var)
+        evaluations += ne + 1
+    return x0, f, evaluations, converged
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
 def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, event_m, table, axes, axis_ptr, strides,
                sigma_1, gaussian_above, rel_sys, variance_updates, steps,
@@ -1024,14 +1045,12 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
                                          axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var)
         evaluations += ne
         if rel_sys > 0.0:
-            for _ in range(variance_updates):
-                _model_variance(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, m,
-                                table, axes, axis_ptr, strides, rel_sys, pix_sys_var)
-                x0, f, ne, converged = _minimise(x0, use_lm, 0.0, n_restarts, steps, max_eval, ftol, xtol, t0, t1,
-                                                 tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
-                                                 pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table,
-                                                 axes, axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var)
-                evaluations += ne + 1
+            x0, f, ne, converged = _reweighted(x0, f, converged, variance_updates, rel_sys, use_lm, n_restarts, steps,
+                                               max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr,
+                                               pix_lon, pix_lat, pix_area, pix_signal, pix_sigma, pix_lik, lik_table,
+                                               lik_grid, m, table, axes, axis_ptr, strides, sigma_1, gaussian_above,
+                                               pix_sys_var)
+            evaluations += ne
         f, expected = event_objective(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
                                       pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
                                       axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var, True)
@@ -1062,15 +1081,12 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
                     converged = conv1
                     refitted = True
             if refitted and rel_sys > 0.0:
-                for _ in range(variance_updates):
-                    _model_variance(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area,
-                                    m, table, axes, axis_ptr, strides, rel_sys, pix_sys_var)
-                    x0, f, ne, converged = _minimise(x0, use_lm, 0.0, n_restarts, steps, max_eval, ftol, xtol, t0,
-                                                     t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
-                                                     pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid,
-                                                     m, table, axes, axis_ptr, strides, sigma_1, gaussian_above,
-                                                     pix_sys_var)
-                    evaluations += ne + 1
+                x0, f, ne, converged = _reweighted(x0, f, converged, variance_updates, rel_sys, use_lm, n_restarts,
+                                                   steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y, tel_type_offset,
+                                                   pix_ptr, pix_lon, pix_lat, pix_area, pix_signal, pix_sigma, pix_lik,
+                                                   lik_table, lik_grid, m, table, axes, axis_ptr, strides, sigma_1,
+                                                   gaussian_above, pix_sys_var)
+                evaluations += ne
             f, expected = event_objective(x0, t0, t1, tel_x, tel_y, tel_type_offset, pix_ptr, pix_lon, pix_lat,
                                           pix_area, pix_signal, pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes,
                                           axis_ptr, strides, sigma_1, gaussian_above, pix_sys_var, True)
