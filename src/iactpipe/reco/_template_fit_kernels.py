@@ -1064,16 +1064,11 @@ def fit_events(seeds, scan_energy, event_ptr, tel_x, tel_y, tel_type_offset, pix
                 x1[4] = x0[4] + 0.4 * sign
                 x1[5] = 0.0
                 x1[4] = min(max(x1[4], axes[axis_ptr[0]]), axes[axis_ptr[1] - 1])
-                if use_lm:
-                    x, f1, ne, conv1 = _gauss_newton(x1, steps, _TRUST_STEPS, max_eval, ftol, t0, t1, tel_x, tel_y,
-                                                     tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
-                                                     pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
-                                                     strides, sigma_1, gaussian_above, pix_sys_var)
-                else:
-                    x, f1, ne, conv1 = _nelder_mead(x1, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y,
-                                                    tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
-                                                    pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
-                                                    strides, sigma_1, gaussian_above, pix_sys_var)
+                # one run of the minimiser (no depth starts, no polishing)
+                x, f1, ne, conv1 = _minimise(x1, use_lm, 0.0, 0, steps, max_eval, ftol, xtol, t0, t1, tel_x, tel_y,
+                                             tel_type_offset, pix_ptr, pix_lon, pix_lat, pix_area, pix_signal,
+                                             pix_sigma, pix_lik, lik_table, lik_grid, m, table, axes, axis_ptr,
+                                             strides, sigma_1, gaussian_above, pix_sys_var)
                 evaluations += ne
                 if f1 < f:
                     x0 = x
